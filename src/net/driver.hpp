@@ -1,0 +1,53 @@
+// Runs one engine::Connection over one ByteStream: a reader, a writer and a timer coroutine on
+// the connection's executor (one writer per stream, no locks). The owner's handler sees every
+// engine event in order and may call engine methods from it.
+#pragma once
+
+#include "engine/connection.hpp"
+#include "net/stream.hpp"
+
+namespace grove::net {
+
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  // Every engine event, in order. May call any engine method.
+  virtual void on_event(engine::Connection& c, engine::Event& e) = 0;
+  // Pending output fell below the low-water mark: a sender may queue more data now.
+  virtual void on_output_drained(engine::Connection&) {}
+};
+
+struct DriverOptions {
+  std::size_t read_buffer = 256 * 1024;
+  std::size_t low_water = 512 * 1024;  // ask the handler for more below this
+};
+
+class Driver {
+ public:
+  Driver(ByteStream& stream, engine::Connection& conn, ConnectionHandler& handler,
+         DriverOptions options = {});
+  // Completes when the connection is over and the stream closed.
+  awaitable<void> run();
+  // Call after engine methods invoked from outside the handler (a signal, another connection):
+  // wakes the writer and re-arms the timer.
+  void kick();
+  [[nodiscard]] bool closed() const { return closed_; }
+
+ private:
+  awaitable<void> reader();
+  awaitable<void> writer();
+  awaitable<void> timers();
+  void drain();
+
+  ByteStream& stream_;
+  engine::Connection& conn_;
+  ConnectionHandler& handler_;
+  DriverOptions options_;
+  std::optional<asio::steady_timer> wake_;
+  std::optional<asio::steady_timer> deadline_;
+  engine::TimePoint armed_ = engine::TimePoint::max();
+  bool closed_ = false;
+  bool draining_ = false;
+};
+
+}  // namespace grove::net
