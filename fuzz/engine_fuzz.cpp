@@ -1,7 +1,8 @@
 // Fuzz target for the SSTP connection engine (src/engine): the input is what a peer sends.
 //
 // Layout: byte 0 selects the setup (Mode bits below), byte 1 seeds the generator that picks chunk
-// sizes, clock steps and owner decisions; the rest is the peer's byte stream. The engine is driven
+// sizes and owner decisions, its low two bits also choose how fast the clock runs; the rest is the
+// peer's byte stream. The engine is driven
 // as its owner would drive it (nghttp2 fuzz_target.cc, style.md rule 16): every event answered,
 // output drained, time advanced, on_timer() called when next_deadline() passes.
 //
@@ -75,6 +76,7 @@ void check_error(const std::error_code& ec) {
 struct Driver {
   Driver(std::uint8_t mode, std::uint8_t seed, std::size_t input_size)
       : mode(mode),
+        clock_scale(seed & 3u),
         rng{0x9e3779b9u ^ (std::uint32_t{seed} << 8 | mode)},
         conn(options(mode), now),
         output_budget(64 * 1024 + 16 * input_size) {}
@@ -104,11 +106,13 @@ struct Driver {
   }
 
   std::uint8_t mode;
+  unsigned clock_scale;  // 0 frozen, 1 < 1 s per chunk, 2 rare jumps, 3 frequent jumps
   Rng rng;
   TimePoint now = TimePoint{} + 1000h;
   Connection conn;
   std::size_t output_budget;
   std::size_t output_total = 0;
+  Bytes taken;
   std::deque<std::uint64_t> to_process;  // MessageEnded seqs not yet processed
   std::vector<std::uint32_t> ready;      // our sessions that may carry messages
   unsigned opened = 0;
@@ -129,17 +133,21 @@ struct Driver {
     check_error(conn.send_message(id, mo, ByteView(payload, n), ++cookie));
   }
 
+  // Our own sessions: an Open (id 1 or 2) and a FanoutOpen (id 3 or 4) as soon as we may send,
+  // and a replacement after each refusal or close, at most 8 in all.
   void maybe_open() {
-    if (!(mode & kSend) || opened >= 4 || !conn.can_send()) return;
-    std::uint32_t id = 0;
-    ++opened;
-    if (rng.below(3) == 0) {
-      std::vector<sstp::FanoutDeviceEntry> entries{
-          {"grove://relay.example/i/bob", "grove://relay.example/d/bob-pc", "", ""},
-          {"grove://relay.example/i/carol", "", "", ""}};
-      check_error(conn.open_fanout("grove:chat", std::move(entries), id));
-    } else {
-      check_error(conn.open_session("grove:chat", "grove://relay.example/i/bob", "", id));
+    if (!(mode & kSend) || !conn.can_send()) return;
+    while (opened < 8) {
+      std::uint32_t id = 0;
+      if (opened++ % 2 == 0) {
+        check_error(conn.open_session("grove:chat", "grove://relay.example/i/bob", "", id));
+      } else {
+        std::vector<sstp::FanoutDeviceEntry> entries{
+            {"grove://relay.example/i/bob", "grove://relay.example/d/bob-pc", "", ""},
+            {"grove://relay.example/i/carol", "", "", ""}};
+        check_error(conn.open_fanout("grove:chat", std::move(entries), id));
+        return;
+      }
     }
   }
 
@@ -154,6 +162,9 @@ struct Driver {
       } else if (std::holds_alternative<Established>(*e) ||
                  std::holds_alternative<Authenticated>(*e)) {
         maybe_open();
+      } else if (std::holds_alternative<SessionRefused>(*e) ||
+                 std::holds_alternative<SessionClosed>(*e)) {
+        if (rng.below(2) == 0) maybe_open();
       } else if (auto* s = std::get_if<SessionRequested>(&*e)) {
         Availability a = Availability::ready;
         if (mode & kNotReady) {
@@ -198,18 +209,38 @@ struct Driver {
   }
 
   void drain_output(bool all) {
-    ByteView out = conn.pending_output();
-    const std::size_t n =
-        all || out.empty() ? out.size() : rng.below(static_cast<std::uint32_t>(out.size() + 1));
-    output_total += n;
+    const std::size_t pending = conn.pending_output().size();
+    if (all && rng.below(4) == 0) {
+      conn.take_output(taken);  // the zero-copy hand-over must give exactly the pending bytes
+      ORACLE(taken.size() == pending);
+      ORACLE(conn.pending_output().empty());
+      output_total += pending;
+    } else {
+      const std::size_t n =
+          all || pending == 0 ? pending : rng.below(static_cast<std::uint32_t>(pending + 1));
+      output_total += n;
+      conn.consume_output(n);
+    }
     ORACLE(output_total <= output_budget);
-    conn.consume_output(n);
   }
 
   void tick() {
-    // Steps from 0 to ~70 s, biased towards the small ones, so every timer of §7.6 can expire.
-    static constexpr std::chrono::milliseconds kSteps[] = {0ms, 1ms, 100ms, 1s, 2s, 5s, 30s, 46s};
-    now += kSteps[rng.below(8)];
+    // Jumps reach every timer of §7.6; a clock that jumps often ends most handshakes (30 s), so
+    // the seed byte chooses the pace.
+    static constexpr std::chrono::milliseconds kJumps[] = {1ms, 100ms, 1s, 2s, 5s, 30s, 46s, 135s};
+    switch (clock_scale) {
+      case 0:
+        break;
+      case 1:
+        now += std::chrono::milliseconds(rng.below(1000));
+        break;
+      case 2:
+        if (rng.below(16) == 0) now += kJumps[rng.below(8)];
+        break;
+      default:
+        now += kJumps[rng.below(8)];
+        break;
+    }
     const auto deadline = conn.next_deadline();
     ORACLE(!deadline || conn.state() != Connection::State::gone);
     // Due timers, plus an occasional early wake-up, which must be harmless.
@@ -218,7 +249,10 @@ struct Driver {
 
   void feed(ByteView stream) {
     while (!stream.empty()) {
-      std::size_t chunk = rng.below(4) == 0 ? 1 + rng.below(2100) : 1 + rng.below(24);
+      // Small slices until established: the acceptor's owner answers ConnectRequested between
+      // receive() calls, and a real initiator sends nothing after Connect before the answer.
+      std::size_t chunk =
+          conn.established() && rng.below(4) == 0 ? 1 + rng.below(2100) : 1 + rng.below(24);
       if (chunk > stream.size()) chunk = stream.size();
       ByteView slice = stream.first(chunk);
       stream = stream.subspan(chunk);

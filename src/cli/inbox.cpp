@@ -69,7 +69,12 @@ class ReceiverImpl final : public Receiver {
                  ev.resource_url, ev.identity_url);
     (void)c.respond_open(ev.session_id, engine::Availability::ready);
   }
+  // Once -n messages arrived, later ones (already in flight) are neither shown nor
+  // acknowledged, so the sender or relay keeps them for next time instead of losing them.
+  bool done() const { return shared_.count && shared_.received >= shared_.count; }
+
   void handle(Connection&, engine::MessageStarted& ev) {
+    if (done()) return;
     Incoming& in = incoming_[ev.session_id];
     in.user_ref = ev.header.user_ref;
     in.fragment.reset();
@@ -92,6 +97,7 @@ class ReceiverImpl final : public Receiver {
     if (in.failed) spdlog::error("cannot write {}: check the folder's permissions", in.part.string());
   }
   void handle(Connection&, engine::MessageData& ev) {
+    if (done()) return;
     auto it = incoming_.find(ev.session_id);
     FILE* out = shared_.out_dir.empty() ? stdout : (it != incoming_.end() ? it->second.file : nullptr);
     if (out && std::fwrite(ev.data.data(), 1, ev.data.size(), out) != ev.data.size() &&
@@ -100,6 +106,7 @@ class ReceiverImpl final : public Receiver {
     }
   }
   void handle(Connection& c, engine::MessageEnded& ev) {
+    if (done()) return;
     Incoming& in = incoming_[ev.session_id];
     if (shared_.out_dir.empty()) {
       std::fputc('\n', stdout);

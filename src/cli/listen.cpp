@@ -48,7 +48,7 @@ int run_listen(const ListenOptions& o) {
     spdlog::warn("accepting unauthenticated peers; give --secret-file to require grove-auth-1");
   asio::io_context io(1);
   std::list<std::unique_ptr<Peer>> peers;
-  std::vector<asio::ip::tcp::acceptor> acceptors;
+  std::list<asio::ip::tcp::acceptor> acceptors;  // list: accept loops hold references
   bool stopping = false;
   int exit_code = kOk;
 

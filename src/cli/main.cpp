@@ -2,11 +2,16 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/common.hpp"
 #include "cli/listen.hpp"
+#include "cli/receive.hpp"
 #include "cli/send.hpp"
+#include "net/fallback.hpp"
+#include "net/path_memory.hpp"
+#include "proxy/proxy_url.hpp"
 
 using namespace grove;
 using namespace grove::cli;
@@ -26,6 +31,156 @@ std::optional<net::HostPort> host_port_or_die(const std::string& text, std::uint
   auto hp = net::parse_host_port(text, def);
   if (!hp) std::cerr << "grove: '" << text << "' is not HOST[:PORT] (IPv6: [ADDR]:PORT)\n";
   return hp;
+}
+
+// The transport options shared by `grove send` and `grove connect` (docs/proxies.md).
+struct TransportArgs {
+  std::string proxy;
+  std::string socks;
+  std::string path = "auto";
+  int port_443 = 443;
+  bool no_proxy_env = false;
+};
+
+void add_transport_options(CLI::App* cmd, TransportArgs& t) {
+  cmd->add_option("--proxy", t.proxy,
+                  "HTTP proxy for the Secure Tunnel (CONNECT): http://[USER:PASSWORD@]HOST:PORT "
+                  "(default: $https_proxy, else $http_proxy)");
+  cmd->add_option("--socks", t.socks,
+                  "SOCKS proxy: socks5://, socks5h://, socks4a:// or socks4://[USER:PASSWORD@]"
+                  "HOST[:PORT] (default: $all_proxy when it is a socks URL)");
+  cmd->add_option("--port-443", t.port_443,
+                  "The relay's direct port, also the CONNECT target (raw SSTP, no TLS)")
+      ->capture_default_str();
+  cmd->add_option("--path", t.path,
+                  "auto (try native, direct443, tunnel, socks in turn) or the steps to try, "
+                  "comma-separated, e.g. tunnel or tunnel,socks")
+      ->capture_default_str();
+  cmd->add_flag("--no-proxy-env", t.no_proxy_env,
+                "Ignore https_proxy, http_proxy, all_proxy and no_proxy");
+}
+
+net::HttpProxyConfig http_proxy_from(const proxy::ProxyUrl& url) {
+  net::HttpProxyConfig c;
+  c.proxy = net::HostPort{url.host, url.port};
+  c.credentials = url.credentials;
+  return c;
+}
+
+net::SocksProxyConfig socks_proxy_from(const proxy::ProxyUrl& url) {
+  net::SocksProxyConfig c;
+  c.proxy = net::HostPort{url.host, url.port};
+  c.version = proxy::socks_version(url.scheme);
+  c.credentials = url.credentials;
+  return c;
+}
+
+// Fills the transport part of `so` (after so.connect). Returns an exit code on a usage error.
+std::optional<int> apply_transport(const TransportArgs& t, SendOptions& so) {
+  if (!t.proxy.empty()) {
+    proxy::ProxyUrl url;
+    if (auto ec = proxy::parse_proxy_url(t.proxy, url)) {
+      std::cerr << "grove: --proxy: " << ec.message() << "\n";
+      return kUsage;
+    }
+    if (url.scheme != proxy::ProxyScheme::http) {
+      std::cerr << "grove: --proxy takes an http:// URL; give SOCKS proxies with --socks\n";
+      return kUsage;
+    }
+    so.http_proxy = http_proxy_from(url);
+  }
+  if (!t.socks.empty()) {
+    const std::string text =
+        t.socks.find("://") == std::string::npos ? "socks5://" + t.socks : t.socks;
+    proxy::ProxyUrl url;
+    if (auto ec = proxy::parse_proxy_url(text, url)) {
+      std::cerr << "grove: --socks: " << ec.message() << "\n";
+      return kUsage;
+    }
+    if (url.scheme == proxy::ProxyScheme::http) {
+      std::cerr << "grove: --socks takes a socks5://, socks5h://, socks4a:// or socks4:// URL\n";
+      return kUsage;
+    }
+    so.socks_proxy = socks_proxy_from(url);
+  }
+  if (!t.no_proxy_env && (!so.http_proxy || !so.socks_proxy)) {
+    // henc.md §11.1: configuration first, then the environment; no_proxy filters the latter.
+    proxy::Environment env;
+    for (const char* name : {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy",
+                             "ALL_PROXY", "no_proxy", "NO_PROXY"}) {
+      if (const char* v = std::getenv(name)) env[name] = v;
+    }
+    proxy::ProxySelection sel =
+        proxy::proxies_from_environment(env, so.connect.host, so.connect.port);
+    if (sel.error)  // never the value: it may hold a password
+      spdlog::warn("ignoring ${}: {}", sel.error_variable, sel.error.message());
+    if (sel.bypassed)
+      spdlog::info("event=no_proxy relay={} (environment proxies not used)",
+                   so.connect.to_string());
+    if (!so.http_proxy && sel.http) {
+      so.http_proxy = http_proxy_from(*sel.http);
+      spdlog::info("event=proxy_from_environment kind=http proxy={}",
+                   so.http_proxy->proxy.to_string());
+    }
+    if (!so.socks_proxy && sel.socks) {
+      so.socks_proxy = socks_proxy_from(*sel.socks);
+      spdlog::info("event=proxy_from_environment kind=socks proxy={}",
+                   so.socks_proxy->proxy.to_string());
+    }
+  }
+  if (t.port_443 < 1 || t.port_443 > 65535) {
+    std::cerr << "grove: --port-443 needs a port between 1 and 65535\n";
+    return kUsage;
+  }
+  so.port_443 = static_cast<std::uint16_t>(t.port_443);
+  if (t.path != "auto") {
+    std::string rest = t.path;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string name = rest.substr(0, comma);
+      rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+      if (!net::known_step(name)) {
+        std::cerr << "grove: --path: '" << name
+                  << "' is not auto, native, direct443, tunnel or socks\n";
+        return kUsage;
+      }
+      if (name == "tunnel" && !so.http_proxy) {
+        std::cerr << "grove: --path tunnel needs an HTTP proxy: --proxy http://HOST:PORT\n";
+        return kUsage;
+      }
+      if (name == "socks" && !so.socks_proxy) {
+        std::cerr << "grove: --path socks needs a SOCKS proxy: --socks socks5://HOST:PORT\n";
+        return kUsage;
+      }
+      so.paths.push_back(name);
+    }
+  }
+  so.path_memory_file =
+      net::PathMemory::default_file(std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
+  return std::nullopt;
+}
+
+// --connect, --to, --identity and --device-url defaults and checks, shared by send and connect.
+std::optional<int> apply_target(const std::string& connect_to, SendOptions& so) {
+  auto hp = host_port_or_die(connect_to, 2492);
+  if (!hp) return kUsage;
+  if (hp->port == 0) {
+    std::cerr << "grove: --connect needs a port between 1 and 65535\n";
+    return kUsage;
+  }
+  so.connect = *hp;
+  const std::string host =
+      hp->host.find(':') != std::string::npos ? "[" + hp->host + "]" : hp->host;
+  if (so.to_url.empty()) so.to_url = "grove://" + host + "/d/peer";
+  if (so.identity_url.empty()) so.identity_url = "grove://" + host + "/i/peer";
+  if (so.device_url.empty()) so.device_url = default_device_url();
+  for (const auto* u : {&so.to_url, &so.identity_url, &so.device_url, &so.resource_url}) {
+    if (!valid_url(*u)) {
+      std::cerr << "grove: '" << *u << "' is not a valid URL (scheme:rest, no spaces)\n";
+      return kUsage;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -84,14 +239,69 @@ Examples:
   send->add_option("--secret-file", send_secret, "Prove this shared secret to the peer (grove-auth-1)");
   send->add_flag("--allow-unauthenticated", so.allow_unauthenticated,
                  "With --secret-file: still talk to a peer that does not prove the secret");
-  send->add_option("--timeout", timeout_s, "Connect timeout in seconds")->capture_default_str();
+  send->add_option("--timeout", timeout_s, "TCP connect timeout in seconds, per attempt")
+      ->capture_default_str();
   send->add_flag("--no-progress", no_progress, "Never show a progress bar");
+  TransportArgs transport;
+  add_transport_options(send, transport);
   send->footer(R"(
 Examples:
   grove send hello world                         # two messages to 127.0.0.1:2492
   grove send -c peer.example:2492 -f report.pdf  # a file of any size, with a progress bar
   seq 10000 | grove send --lines                 # 10,000 messages, in order
-  tar c dir | grove send --stdin                 # stream stdin as one message)");
+  tar c dir | grove send --stdin                 # stream stdin as one message
+  grove send -v -c relay.example --proxy http://user:pw@proxy:3128 hi
+                                                 # through a proxy if 2492 and 443 are blocked
+
+Transports (docs/proxies.md): native port, then --port-443, then a CONNECT tunnel through
+--proxy, then --socks; the first that completes the SSTP handshake is used. -v prints
+every attempt.)");
+
+  // ---- grove connect
+  auto* connect = app.add_subcommand(
+      "connect",
+      "Only dial and run the SSTP handshake, then print which transport worked and "
+      "why the others failed (diagnoses firewalls and proxies)");
+  connect->add_option("-c,--connect", connect_to, "Relay or peer address HOST[:PORT]")
+      ->capture_default_str();
+  connect->add_option("--to", so.to_url, "The peer's DeviceURL (default grove://HOST/d/peer)");
+  connect->add_option("--device-url", so.device_url,
+                      "Our DeviceURL (default grove://HOSTNAME/d/USER)");
+  connect->add_option("--secret-file", send_secret, "Prove this shared secret (grove-auth-1)");
+  connect->add_flag("--allow-unauthenticated", so.allow_unauthenticated,
+                    "With --secret-file: accept a peer that does not prove the secret");
+  connect->add_option("--timeout", timeout_s, "TCP connect timeout in seconds, per attempt")
+      ->capture_default_str();
+  add_transport_options(connect, transport);
+  connect->footer(R"(
+Exit codes: 0 handshake completed; 3 no transport reached the peer; 4 the peer refused, or
+device or proxy authentication failed.
+
+Examples:
+  grove connect -c relay.example                 # which of 2492 / 443 works from here?
+  grove connect -c relay.example --proxy http://proxy:3128 --path tunnel)");
+
+  send->add_option("--relay-url", so.relay_url,
+                   "Send through a relay with this DeviceURL; --to names the recipient device");
+
+  // ---- grove receive
+  ReceiveOptions ro;
+  std::string receive_connect = "127.0.0.1:2492", receive_secret;
+  double receive_idle = 0;
+  auto* receive = app.add_subcommand("receive", "Connect to a relay as this device and take the "
+                                                "messages it stored for us");
+  receive->add_option("-c,--connect", receive_connect, "Relay address HOST[:PORT]")->capture_default_str();
+  receive->add_option("--relay-url", ro.relay_url, "The relay's DeviceURL")->required();
+  receive->add_option("--device-url", ro.device_url, "Our DeviceURL")->required();
+  receive->add_option("--secret-file", receive_secret, "Our device secret (from `groved device add`)");
+  receive->add_option("-o,--out-dir", ro.out_dir, "Save each message as a file here (default: print)");
+  receive->add_option("-n,--count", ro.count, "Exit after this many messages (a file counts once)");
+  receive->add_option("--idle", receive_idle, "Exit after this many seconds without a message");
+  receive->add_flag("--show-meta", ro.show_meta, "Print a header line before each printed message");
+  receive->footer(R"(
+Examples:
+  grove receive -c relay.example --relay-url grove://relay.example \
+      --device-url grove://relay.example/d/bob --secret-file bob.key -o inbox --idle 5)");
 
   auto* keygen = app.add_subcommand("keygen", "Print a new random 32-byte secret as 64 hex digits");
   keygen->footer("\nExample:\n  grove keygen > peer.key && chmod 600 peer.key");
@@ -123,27 +333,27 @@ Examples:
       }
       return run_listen(lo);
     }
-    if (send->parsed()) {
-      auto hp = host_port_or_die(connect_to, 2492);
+    if (receive->parsed()) {
+      auto hp = host_port_or_die(receive_connect, 2492);
       if (!hp) return kUsage;
-      if (hp->port == 0) {
-        std::cerr << "grove: --connect needs a port between 1 and 65535\n";
-        return kUsage;
-      }
-      so.connect = *hp;
-      const std::string host = hp->host.find(':') != std::string::npos ? "[" + hp->host + "]" : hp->host;
-      if (so.to_url.empty()) so.to_url = "grove://" + host + "/d/peer";
-      if (so.identity_url.empty()) so.identity_url = "grove://" + host + "/i/peer";
-      if (so.device_url.empty()) so.device_url = default_device_url();
-      for (const auto* u : {&so.to_url, &so.identity_url, &so.device_url, &so.resource_url}) {
+      ro.connect = *hp;
+      for (const auto* u : {&ro.relay_url, &ro.device_url}) {
         if (!valid_url(*u)) {
           std::cerr << "grove: '" << *u << "' is not a valid URL (scheme:rest, no spaces)\n";
           return kUsage;
         }
       }
+      if (!receive_secret.empty()) ro.secret = load_secret_file(receive_secret);
+      ro.idle = std::chrono::milliseconds(static_cast<long>(receive_idle * 1000));
+      return run_receive(ro);
+    }
+    if (send->parsed() || connect->parsed()) {
+      if (auto rc = apply_target(connect_to, so)) return *rc;
+      if (auto rc = apply_transport(transport, so)) return *rc;
       if (!send_secret.empty()) so.secret = load_secret_file(send_secret);
-      if (so.texts.empty() && so.files.empty() && !so.stdin_lines) so.read_stdin = true;
       so.connect_timeout = std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
+      if (connect->parsed()) return run_connect(so);
+      if (so.texts.empty() && so.files.empty() && !so.stdin_lines) so.read_stdin = true;
       so.progress = !no_progress;
       return run_send(so);
     }

@@ -1,20 +1,25 @@
 // `grove send`: dial a peer and deliver messages (text, stdin or files), waiting for every
-// acknowledgement.
+// acknowledgement. `grove connect`: only dial and run the SSTP handshake, then report how the
+// relay was reached. Both open the connection with the transport fallback of henc.md §11
+// (net/fallback.hpp; user guide docs/proxies.md).
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "auth/grove_auth.hpp"
 #include "net/endpoint.hpp"
+#include "net/proxy_dial.hpp"
 
 namespace grove::cli {
 
 struct SendOptions {
   net::HostPort connect;
-  std::string to_url;        // the peer's DeviceURL (Connect TargetDeviceURL, Open DeviceURL)
+  std::string to_url;        // the recipient's DeviceURL (Open DeviceURL)
+  std::string relay_url;     // Connect TargetDeviceURL when sending through a relay ("" = to_url)
   std::string device_url;    // ours
   std::string identity_url;  // destination identity in Open
   std::string resource_url;
@@ -27,8 +32,19 @@ struct SendOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::uint64_t fragment_size = 16ull << 20;
   bool progress = true;
+
+  // Transport fallback (henc.md §11). `connect` is the relay (or peer) and its native port.
+  std::uint16_t port_443 = 443;                      // --port-443: direct 443 and CONNECT target
+  std::optional<net::HttpProxyConfig> http_proxy;    // --proxy or https_proxy/http_proxy
+  std::optional<net::SocksProxyConfig> socks_proxy;  // --socks or all_proxy
+  std::vector<std::string> paths;                    // --path: step names in order; empty = auto
+  std::filesystem::path path_memory_file;            // last working step per relay; empty = none
 };
 
 int run_send(const SendOptions& options);
+
+// Exit codes: 0 ConnectResponse Ok; 4 refused, device or proxy authentication failed;
+// 3 no transport reached the relay. Prints the per-step report on stdout.
+int run_connect(const SendOptions& options);
 
 }  // namespace grove::cli

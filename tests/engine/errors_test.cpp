@@ -9,14 +9,6 @@ namespace {
 using sstp::ConnectCloseReason;
 using sstp::errc;
 
-struct Connected : Pair {
-  Connected() {
-    handshake();
-    client.events.clear();
-    relay.events.clear();
-  }
-};
-
 struct Malformed {
   const char* name;
   Bytes bytes;

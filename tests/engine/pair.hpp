@@ -10,6 +10,7 @@
 #include <cctype>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -259,6 +260,30 @@ struct Pair {
     return id;
   }
 };
+
+// A client and relay after the full handshake, with the handshake's events cleared.
+struct Connected : Pair {
+  explicit Connected(Options c = client_options(), Options r = relay_options())
+      : Pair(std::move(c), std::move(r)) {
+    handshake();
+    client.events.clear();
+    relay.events.clear();
+  }
+};
+
+// Concatenates the payloads of the MessageData events per session.
+inline std::map<std::uint32_t, std::string> payloads(Side& s) {
+  std::map<std::uint32_t, std::string> out;
+  for (const auto& d : s.all<MessageData>()) out[d.session_id] += std::string(as_chars(d.data));
+  return out;
+}
+
+// The cookies of the Acknowledged events, in order.
+inline std::vector<std::uint64_t> acked(Side& s) {
+  std::vector<std::uint64_t> out;
+  for (const auto& a : s.all<Acknowledged>()) out.push_back(a.cookie);
+  return out;
+}
 
 // Encodes one command at `minor` (1.6 unless given).
 inline Bytes encode(const sstp::Command& cmd, std::uint8_t minor = sstp::kMinor16) {

@@ -9,14 +9,6 @@ using sstp::errc;
 
 constexpr auto kTick = 1ms;
 
-struct Connected : Pair {
-  Connected() {
-    handshake();
-    client.events.clear();
-    relay.events.clear();
-  }
-};
-
 // on_timer at `t` on one side only.
 void at(Side& s, TimePoint t) { s.timer(t); }
 

@@ -1,0 +1,27 @@
+// `grove receive`: connect to a relay as this device and take the messages it stored for us
+// (sstp.md §10.4), printing or saving each; every message is acknowledged only once written.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "auth/grove_auth.hpp"
+#include "net/endpoint.hpp"
+
+namespace grove::cli {
+
+struct ReceiveOptions {
+  net::HostPort connect;
+  std::string relay_url;   // Connect.TargetDeviceURL
+  std::string device_url;  // ours
+  std::optional<auth::Secret> secret;
+  std::string out_dir;     // empty: print
+  bool show_meta = false;
+  std::uint64_t count = 0;             // stop after this many (0: see idle)
+  std::chrono::milliseconds idle{0};   // stop after this long without a message (0: never)
+  std::chrono::milliseconds connect_timeout{10000};
+};
+
+int run_receive(const ReceiveOptions& options);
+
+}  // namespace grove::cli

@@ -1,0 +1,358 @@
+#include "relay/client_conn.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+#include "relay/relay.hpp"
+
+namespace grove::relay {
+
+using engine::Availability;
+using sstp::CloseReason;
+using sstp::ConnectCloseReason;
+using sstp::ConnectResponseId;
+namespace flag = sstp::message_flag;
+
+namespace {
+std::string peer_of(const net::ByteStream& s) {
+  auto d = s.describe();
+  auto sp = d.find(' ');
+  return sp == std::string::npos ? d : d.substr(sp + 1);
+}
+constexpr const char* kGrooveWanDpp = "grooveWanDPP";
+}  // namespace
+
+ClientConn::ClientConn(Relay& relay, net::ByteStreamPtr stream, const engine::Options& eo)
+    : relay_(relay),
+      stream_(std::move(stream)),
+      conn_(eo, engine::Clock::now()),
+      driver_(*stream_, conn_, *this),
+      peer_(peer_of(*stream_)) {}
+
+void ClientConn::on_event(engine::Connection&, engine::Event& e) {
+  std::visit([&](auto& ev) { handle(ev); }, e);
+}
+
+void ClientConn::close(ConnectCloseReason reason, std::uint16_t return_time) {
+  conn_.close(reason, return_time);
+  driver_.kick();
+}
+
+// ---------------------------------------------------------------- handshake (§7.3.1 steps 7-9)
+
+void ClientConn::handle(engine::ConnectRequested& ev) {
+  device_url_ = ev.source_device_url;
+  auto refuse = [&](ConnectResponseId id, std::uint16_t retry, const char* why) {
+    spdlog::info("event=refused peer={} device={} response={} cause=\"{}\"", peer_, device_url_,
+                 static_cast<int>(id), why);
+    if (id == ConnectResponseId::AuthenticationFailed) ++relay_.metrics().auth_failures;
+    (void)conn_.refuse_connection(id, retry);
+  };
+  if (relay_.shutting_down()) return refuse(ConnectResponseId::TryLater, 30, "shutting down");
+  if (!relay_.options().require_authentication) {
+    (void)conn_.accept_connection();
+    return;
+  }
+  const store::DeviceRecord* d = relay_.device(device_url_);
+  if (!d) return refuse(ConnectResponseId::AuthenticationFailed, 0, "unknown device");
+  if (!d->enabled) return refuse(ConnectResponseId::ConnectRejected, 0, "device disabled");
+  (void)conn_.accept_connection(d->secret);  // the engine checks the token (auth.md R1, R3)
+}
+
+void ClientConn::handle(engine::Established& ev) {
+  if (ev.authenticated) on_authenticated();  // authentication off (demo mode)
+}
+
+void ClientConn::handle(engine::Authenticated&) { on_authenticated(); }
+
+void ClientConn::on_authenticated() {
+  authenticated_ = true;
+  spdlog::info("event=authenticated peer={} device={}", peer_, device_url_);
+  relay_.authenticated(shared_from_this());
+}
+
+// ---------------------------------------------------------------- inbound (§10.3)
+
+void ClientConn::handle(engine::SessionRequested& ev) {
+  Availability a = Availability::ready;
+  const char* why = nullptr;
+  if (ev.resource_url == kGrooveWanDpp) {
+    a = Availability::fault, why = "grooveWanDPP";
+  } else if (inbound_.size() >= relay_.options().max_inbound_sessions) {
+    a = Availability::fault, why = "too many inbound sessions";
+  } else if (ev.device_url.empty()) {
+    // Identity-targeted sessions need Register/Attach (sstp.md §11), not built yet.
+    a = Availability::fault, why = "identity-targeted sessions are not supported yet";
+  } else if (!relay_.device_known(ev.device_url)) {
+    a = Availability::fault, why = "unknown or disabled device";
+  }
+  if (why) spdlog::info("event=open_refused peer={} session={} cause=\"{}\"", peer_, ev.session_id, why);
+  if (a == Availability::ready) {
+    Inbound& in = inbound_[ev.session_id];
+    in.resource_url = ev.resource_url;
+    in.identity_url = ev.identity_url;
+    in.device_url = ev.device_url;
+    ++relay_.metrics().sessions_opened;
+  }
+  (void)conn_.respond_open(ev.session_id, a);
+}
+
+void ClientConn::handle(engine::MessageStarted& ev) {
+  auto it = inbound_.find(ev.session_id);
+  if (it == inbound_.end()) return;
+  Inbound& in = it->second;
+  in.receiving = true;
+  in.header = ev.header;
+  in.data = std::make_shared<Bytes>();
+  in.too_large = (ev.header.flags & flag::StreamSize) &&
+                 ev.header.stream_size.total_size > relay_.options().max_message_bytes;
+  if (!in.too_large && (ev.header.flags & flag::StreamSize))
+    in.data->reserve(static_cast<std::size_t>(ev.header.stream_size.total_size));
+}
+
+void ClientConn::handle(engine::MessageData& ev) {
+  auto it = inbound_.find(ev.session_id);
+  if (it == inbound_.end() || !it->second.receiving) return;
+  Inbound& in = it->second;
+  if (in.too_large) return;
+  if (in.data->size() + ev.data.size() > relay_.options().max_message_bytes) {
+    in.too_large = true;
+    Bytes().swap(*in.data);
+    return;
+  }
+  in.data->insert(in.data->end(), ev.data.begin(), ev.data.end());
+}
+
+void ClientConn::handle(engine::MessageEnded& ev) {
+  auto it = inbound_.find(ev.session_id);
+  if (it == inbound_.end()) {
+    conn_.message_processed(ev.seq);
+    return;
+  }
+  Inbound& in = it->second;
+  in.receiving = false;
+  ++relay_.metrics().messages_in;
+  relay_.metrics().bytes_in += ev.total_bytes;
+  if (in.too_large) {
+    // §10.3 / §10.8: Close QuotaWouldBeExceeded; the sequence is disposed of and acknowledged.
+    spdlog::info("event=too_large peer={} session={} bytes={}", peer_, ev.session_id, ev.total_bytes);
+    inbound_.erase(it);
+    (void)conn_.close_session(ev.session_id, CloseReason::QuotaWouldBeExceeded);
+    conn_.message_processed(ev.seq);
+    return;
+  }
+  const std::uint32_t sid = ev.session_id;
+  const std::uint64_t seq = ev.seq;
+  std::weak_ptr<ClientConn> self = shared_from_this();
+  relay_.route(*this, in.resource_url, in.identity_url, in.device_url, in.header,
+               std::move(in.data), [self, sid, seq](bool stored, CloseReason refuse) {
+                 auto c = self.lock();
+                 if (!c || c->closed_) return;  // not acknowledged: the sender re-sends
+                 if (!stored) {
+                   c->close(ConnectCloseReason::InternalError);
+                   return;
+                 }
+                 if (refuse != CloseReason::NoReason) {
+                   c->inbound_.erase(sid);
+                   (void)c->conn_.close_session(sid, refuse);
+                 }
+                 c->conn_.message_processed(seq);  // durable: acknowledge (§10.2)
+                 c->driver_.kick();
+               });
+}
+
+void ClientConn::handle(engine::MessageAborted& ev) {
+  auto it = inbound_.find(ev.session_id);
+  if (it != inbound_.end()) it->second.receiving = false;
+}
+
+// ---------------------------------------------------------------- delivery (§10.4)
+
+void ClientConn::start_delivery() {
+  caught_up_ = false;
+  load_more();
+}
+
+void ClientConn::load_more() {
+  if (loading_ || caught_up_ || closed_ || pending_.size() >= relay_.options().max_unacked_deliveries)
+    return;
+  loading_ = true;
+  more_ = false;
+  const std::size_t batch = relay_.options().max_unacked_deliveries;
+  std::weak_ptr<ClientConn> self = shared_from_this();
+  relay_.store().load_queue(device_url_, loaded_up_to_, batch,
+                            [self, batch](std::error_code ec, std::vector<store::StoredMessage> got) {
+                              auto c = self.lock();
+                              if (!c || c->closed_) return;
+                              c->loading_ = false;
+                              if (ec) {
+                                spdlog::error("store: cannot load the queue of {}: {}",
+                                              c->device_url_, ec.message());
+                                return;
+                              }
+                              for (auto& m : got) {
+                                if (m.id <= c->loaded_up_to_) continue;
+                                c->loaded_up_to_ = m.id;
+                                c->pending_.push_back(std::move(m));
+                              }
+                              c->caught_up_ = got.size() < batch && !c->more_;
+                              c->pump();
+                            });
+}
+
+void ClientConn::deliver_new(const store::StoredMessage& m) {
+  if (closed_ || !authenticated_) return;
+  if (caught_up_ && !loading_ && m.id > loaded_up_to_) {
+    loaded_up_to_ = m.id;
+    pending_.push_back(m);
+    pump();
+  } else {
+    more_ = true;
+    caught_up_ = false;
+    load_more();
+  }
+}
+
+void ClientConn::pump() {
+  if (closed_ || !authenticated_ || !conn_.can_send()) return;
+  const auto& o = relay_.options();
+  const auto now = engine::Clock::now();
+  const std::int64_t now_unix = std::time(nullptr);
+  std::set<QueueKey> blocked;  // keys whose next message must wait: keeps per-queue order
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (inflight_.size() >= o.max_unacked_deliveries ||
+        (inflight_bytes_ >= o.max_unacked_delivery_bytes && !inflight_.empty()) ||
+        conn_.pending_output().size() >= (1u << 20))
+      break;
+    const store::StoredMessage& m = *it;
+    if ((m.header.flags & flag::Ephemeral) &&
+        static_cast<std::int64_t>(m.header.expiration_time) <= now_unix) {  // §10.6
+      relay_.store().remove({m.id}, [](std::error_code) {});
+      relay_.removed(m);
+      it = pending_.erase(it);
+      continue;
+    }
+    QueueKey key{m.resource_url, m.identity_url, m.identity_targeted};
+    if (blocked.count(key)) {
+      ++it;
+      continue;
+    }
+    auto sit = session_of_.find(key);
+    if (sit == session_of_.end()) {
+      auto r = refused_until_.find(key);
+      if ((r != refused_until_.end() && now < r->second) ||
+          delivery_.size() >= o.max_delivery_sessions) {
+        blocked.insert(key);
+        ++it;
+        continue;
+      }
+      std::uint32_t sid = 0;
+      if (conn_.open_session(m.resource_url, m.identity_url,
+                             m.identity_targeted ? std::string() : device_url_, sid)) {
+        return;
+      }
+      session_of_[key] = sid;
+      delivery_[sid] = DeliverySession{key, false};
+      blocked.insert(key);
+      ++it;
+      continue;
+    }
+    if (!delivery_[sit->second].ready) {
+      blocked.insert(key);
+      ++it;
+      continue;
+    }
+    if (!send_one(m, sit->second)) {
+      blocked.insert(key);
+      ++it;
+      continue;
+    }
+    inflight_bytes_ += m.data ? m.data->size() : 0;
+    inflight_.emplace(m.id, std::move(*it));
+    it = pending_.erase(it);
+  }
+  driver_.kick();
+  load_more();
+}
+
+bool ClientConn::send_one(const store::StoredMessage& m, std::uint32_t sid) {
+  engine::MessageOptions mo;
+  mo.flags = m.header.flags;
+  mo.user_ref = m.header.user_ref;
+  if (m.header.flags & flag::Ephemeral) mo.expiration_time = m.header.expiration_time;
+  if (m.header.flags & flag::StreamSize) mo.total_size = m.header.stream_size.total_size;
+  if (m.header.flags & flag::Fragmentation) mo.fragmentation = m.header.fragmentation;
+  if (conn_.begin_message(sid, mo)) return false;
+  static const Bytes kEmpty;
+  (void)conn_.send_data(sid, m.data ? ByteView(*m.data) : ByteView(kEmpty));
+  (void)conn_.end_message(sid, m.id);
+  ++relay_.metrics().messages_out;
+  relay_.metrics().bytes_out += m.data ? m.data->size() : 0;
+  return true;
+}
+
+void ClientConn::handle(engine::SessionReady& ev) {
+  auto it = delivery_.find(ev.session_id);
+  if (it != delivery_.end()) it->second.ready = true;
+  pump();
+}
+
+void ClientConn::handle(engine::SessionRefused& ev) {
+  auto it = delivery_.find(ev.session_id);
+  if (it == delivery_.end()) return;
+  refused_until_[it->second.key] = engine::Clock::now() + std::chrono::seconds(300);
+  session_of_.erase(it->second.key);
+  delivery_.erase(it);
+}
+
+void ClientConn::handle(engine::SessionClosed& ev) {
+  if (auto it = inbound_.find(ev.session_id); it != inbound_.end()) {
+    inbound_.erase(it);
+    return;
+  }
+  auto it = delivery_.find(ev.session_id);
+  if (it == delivery_.end()) return;
+  if (ev.by_peer) refused_until_[it->second.key] = engine::Clock::now() + std::chrono::seconds(300);
+  session_of_.erase(it->second.key);
+  delivery_.erase(it);
+  pump();
+}
+
+void ClientConn::handle(engine::Acknowledged& ev) {
+  auto it = inflight_.find(ev.cookie);
+  if (it == inflight_.end()) return;
+  inflight_bytes_ -= it->second.data ? it->second.data->size() : 0;
+  relay_.store().remove({it->first}, [](std::error_code) {});  // a copy leaves when acknowledged
+  relay_.removed(it->second);
+  inflight_.erase(it);
+  pump();
+}
+
+void ClientConn::handle(engine::ConnectionClosed& ev) {
+  closed_ = true;
+  if (ev.error == sstp::errc::connection_closed && ev.by_peer) {
+    spdlog::info("event=closed peer={} device={} cause=\"stream closed\"", peer_, device_url_);
+  } else if (ev.error && !ev.by_peer) {
+    ++relay_.metrics().protocol_errors;
+    spdlog::warn("event=closed peer={} device={} sent=ConnectClose reason={} cause=\"{}\"", peer_,
+                 device_url_, static_cast<int>(ev.reason), ev.error.message());
+  } else {
+    spdlog::info("event=closed peer={} device={} by_peer={} reason={}", peer_, device_url_,
+                 ev.by_peer, static_cast<int>(ev.reason));
+  }
+  // §10.5: a D copy still unacknowledged when its target's connection ends is discarded.
+  std::vector<std::uint64_t> drop;
+  for (auto& [id, m] : inflight_) {
+    if (m.header.flags & flag::DoNotDeliverIfOffline) {
+      drop.push_back(id);
+      relay_.removed(m);
+    }
+  }
+  if (!drop.empty()) relay_.store().remove(std::move(drop), [](std::error_code) {});
+  inflight_.clear();
+  pending_.clear();
+  relay_.closed(this);
+}
+
+}  // namespace grove::relay

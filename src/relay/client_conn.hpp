@@ -1,0 +1,97 @@
+// One client connection at the relay: the engine, its driver, the inbound message being
+// received on each session, and the delivery of the device's queues (sstp.md §10.3, §10.4).
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "net/driver.hpp"
+#include "store/store.hpp"
+
+namespace grove::relay {
+
+class Relay;
+
+// The relay's queue key (sstp.md §10.2): one delivery session per key.
+struct QueueKey {
+  std::string resource_url, identity_url;
+  bool identity_targeted = false;
+  auto operator<=>(const QueueKey&) const = default;
+};
+
+class ClientConn final : public net::ConnectionHandler,
+                         public std::enable_shared_from_this<ClientConn> {
+ public:
+  ClientConn(Relay& relay, net::ByteStreamPtr stream, const engine::Options& eo);
+  net::awaitable<void> run() { return driver_.run(); }
+
+  void on_event(engine::Connection& c, engine::Event& e) override;
+  void on_output_drained(engine::Connection&) override { pump(); }
+
+  // Relay → connection.
+  void close(sstp::ConnectCloseReason reason, std::uint16_t return_time = 0);
+  void deliver_new(const store::StoredMessage& m);  // a copy for this device was stored
+  void start_delivery();
+  [[nodiscard]] const std::string& device_url() const { return device_url_; }
+  [[nodiscard]] bool authenticated() const { return authenticated_; }
+  [[nodiscard]] const std::string& peer() const { return peer_; }
+
+ private:
+  struct Inbound {  // a session the client opened to us
+    std::string resource_url, identity_url, device_url;
+    bool receiving = false, too_large = false;
+    sstp::Message header;
+    std::shared_ptr<Bytes> data;
+  };
+  struct DeliverySession {
+    QueueKey key;
+    bool ready = false;
+  };
+
+  template <typename T>
+  void handle(T&) {}
+  void handle(engine::ConnectRequested& ev);
+  void handle(engine::Established& ev);
+  void handle(engine::Authenticated& ev);
+  void handle(engine::SessionRequested& ev);
+  void handle(engine::MessageStarted& ev);
+  void handle(engine::MessageData& ev);
+  void handle(engine::MessageEnded& ev);
+  void handle(engine::MessageAborted& ev);
+  void handle(engine::SessionReady& ev);
+  void handle(engine::SessionRefused& ev);
+  void handle(engine::SessionClosed& ev);
+  void handle(engine::Acknowledged& ev);
+  void handle(engine::ConnectionClosed& ev);
+
+  void on_authenticated();
+  void pump();
+  void load_more();
+  bool send_one(const store::StoredMessage& m, std::uint32_t session_id);
+
+  Relay& relay_;
+  net::ByteStreamPtr stream_;
+  engine::Connection conn_;
+  net::Driver driver_;
+  std::string peer_;
+  std::string device_url_;
+  bool authenticated_ = false;
+  bool closed_ = false;
+
+  std::map<std::uint32_t, Inbound> inbound_;
+
+  // Delivery (sstp.md §10.4).
+  std::deque<store::StoredMessage> pending_;             // loaded, not yet sent, id order
+  std::map<std::uint64_t, store::StoredMessage> inflight_;  // sent, not yet acknowledged
+  std::uint64_t inflight_bytes_ = 0;
+  std::uint64_t loaded_up_to_ = 0;
+  bool caught_up_ = false, loading_ = false, more_ = false;
+  std::map<QueueKey, std::uint32_t> session_of_;
+  std::map<std::uint32_t, DeliverySession> delivery_;
+  std::map<QueueKey, engine::TimePoint> refused_until_;  // §10.4: 300 s after Unknown/Close
+};
+
+}  // namespace grove::relay

@@ -1,0 +1,228 @@
+// groved: the Grove relay. Stores messages for offline devices and forwards them when the
+// devices connect (sstp.md §10), on the native SSTP port and the SSL port.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <list>
+
+#include "auth/grove_auth.hpp"
+#include "net/tcp.hpp"
+#include "net/tcp_stream.hpp"
+#include "relay/admin.hpp"
+#include "relay/config.hpp"
+#include "relay/relay.hpp"
+#include "store/sqlite_store.hpp"
+
+using namespace grove;
+
+namespace {
+
+enum : int { kOk = 0, kFailure = 1, kUsage = 2 };
+
+void setup_logging(int verbosity) {
+  auto logger = spdlog::stderr_color_mt("groved");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(verbosity >= 2 ? spdlog::level::debug
+                    : verbosity == 1 ? spdlog::level::info
+                                     : spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+std::string host_name() {
+  char h[256] = "localhost";
+  ::gethostname(h, sizeof h - 1);
+  return h;
+}
+
+// Opens the store for the admin commands (no event loop: completions run inline).
+std::unique_ptr<store::Store> open_admin_store(const std::string& db) {
+  std::error_code ec;
+  store::SqliteOptions so;
+  so.quick_check_on_open = false;  // admin commands must be quick even on a large database
+  auto s = store::open_sqlite_store(db, [](std::function<void()> f) { f(); }, so, ec);
+  if (!s) throw std::runtime_error("cannot open the database " + db + ": " + ec.message());
+  return s;
+}
+
+void check(std::error_code ec, const std::string& what) {
+  if (ec == store::errc::exists) throw std::runtime_error(what + " already exists");
+  if (ec == store::errc::not_found) throw std::runtime_error(what + " does not exist");
+  if (ec) throw std::runtime_error(what + ": " + ec.message());
+}
+
+bool valid_url(const std::string& u) {
+  if (u.empty() || u.size() > 1024 || !std::isalpha(static_cast<unsigned char>(u[0]))) return false;
+  for (char c : u)
+    if (c < 0x21 || c > 0x7e) return false;
+  return u.find(':') != std::string::npos;
+}
+
+int run(relay::Options o) {
+  asio::io_context io(1);
+  std::error_code ec;
+  auto st = store::open_sqlite_store(
+      o.database, [&io](std::function<void()> f) { asio::post(io, std::move(f)); }, {}, ec);
+  if (!st) {
+    spdlog::error("cannot open the database {}: {}", o.database, ec.message());
+    return kFailure;
+  }
+  relay::Relay relay(io, o, std::move(st));
+  std::list<asio::ip::tcp::acceptor> admins;  // list: serve_admin holds references
+  try {
+    relay.start();
+    for (auto& hp : o.admin_listen) {
+      admins.push_back(net::listen_tcp(io.get_executor(), hp));
+      std::fprintf(stderr, "listening on %s (admin)\n",
+                   net::to_string(admins.back().local_endpoint()).c_str());
+      asio::co_spawn(io, relay::serve_admin(admins.back(), [&] { return relay.metrics().prometheus(); }),
+                     asio::detached);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("{} (is another program using the port? change it with --listen/--ssl-listen)", e.what());
+    return kFailure;
+  }
+  spdlog::info("event=started relay={} database={}", o.device_urls.front(), o.database);
+  asio::signal_set stop(io, SIGINT, SIGTERM);
+  std::function<void()> wait_stop = [&] {
+    stop.async_wait([&](const std::error_code& e, int) {
+      if (e) return;
+      for (auto& a : admins) a.close();
+      relay.shutdown();
+    });
+  };
+  wait_stop();
+  asio::signal_set hup(io, SIGHUP);
+  std::function<void()> wait_hup = [&] {
+    hup.async_wait([&](const std::error_code& e, int) {
+      if (e) return;
+      relay.reload();
+      wait_hup();
+    });
+  };
+  wait_hup();
+  io.run();
+  spdlog::info("event=stopped");
+  return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"groved — the Grove relay: stores messages for offline devices and forwards them "
+               "over SSTP (ports 2492 and 443)."};
+  app.require_subcommand(1);
+  app.fallthrough();
+  int verbosity = 0;
+  std::string db = "groved-data/grove.db";
+  app.add_flag("-v,--verbose", verbosity, "Log connections and deliveries (-vv: more)");
+  app.add_option("--db", db, "SQLite database file")->capture_default_str();
+  app.footer(R"(
+Exit codes: 0 success, 1 runtime failure, 2 bad command line or configuration.
+
+Getting started:
+  groved device add grove://relay.example/d/alice > alice.key   # prints the secret once
+  groved run --device-url grove://relay.example -v)");
+
+  auto* run_cmd = app.add_subcommand("run", "Run the relay");
+  std::string config;
+  std::vector<std::string> listen, ssl_listen, admin_listen, device_urls;
+  bool no_auth = false;
+  run_cmd->add_option("-c,--config", config, "groved.toml (see `groved config`)");
+  run_cmd->add_option("-l,--listen", listen, "Native SSTP address (repeatable; default 0.0.0.0:2492)");
+  run_cmd->add_option("--ssl-listen", ssl_listen, "SSL-port address serving plain SSTP (default 0.0.0.0:8443)");
+  run_cmd->add_option("--admin-listen", admin_listen, "Prometheus metrics address (default off)");
+  run_cmd->add_option("--device-url", device_urls, "The relay's DeviceURL (default grove://HOSTNAME)");
+  run_cmd->add_flag("--no-auth", no_auth, "Accept any device without a secret (demonstration only)");
+
+  app.add_subcommand("config", "Print a groved.toml with every default, documented");
+
+  auto* dev = app.add_subcommand("device", "Manage the device table (secrets for grove-auth-1)");
+  dev->require_subcommand(1);
+  std::string url;
+  for (auto [name, help] : {std::pair{"add", "Add a device; prints its new secret once"},
+                            {"rotate", "Give a device a new secret; prints it once"},
+                            {"remove", "Delete a device, its secret and its queue"},
+                            {"disable", "Refuse the device (ConnectRejected); keep its queue"},
+                            {"enable", "Accept a disabled device again"}}) {
+    dev->add_subcommand(name, help)->add_option("url", url, "DeviceURL")->required();
+  }
+  dev->add_subcommand("list", "List devices (secrets shown only as fingerprints)");
+
+  CLI11_PARSE(app, argc, argv);
+  setup_logging(verbosity);
+
+  try {
+    if (app.got_subcommand("config")) {
+      std::cout << relay::default_config_text();
+      return kOk;
+    }
+    if (run_cmd->parsed()) {
+      relay::Options o;
+      o.database = db;
+      if (!config.empty()) {
+        try {
+          o = relay::load_config(config, o);
+        } catch (const std::runtime_error& e) {
+          throw std::invalid_argument(e.what());  // a configuration error: exit code 2
+        }
+      }
+      auto parse = [](const std::vector<std::string>& in, std::uint16_t port) {
+        std::vector<net::HostPort> out;
+        for (auto& s : in) {
+          auto hp = net::parse_host_port(s, port);
+          if (!hp) throw std::invalid_argument("'" + s + "' is not HOST[:PORT]");
+          out.push_back(*hp);
+        }
+        return out;
+      };
+      if (!listen.empty()) o.native_listen = parse(listen, 2492);
+      if (!ssl_listen.empty()) o.ssl_listen = parse(ssl_listen, 443);
+      if (!admin_listen.empty()) o.admin_listen = parse(admin_listen, 9492);
+      if (!device_urls.empty()) o.device_urls = device_urls;
+      if (o.device_urls.empty()) o.device_urls = {"grove://" + host_name()};
+      for (auto& u : o.device_urls)
+        if (!valid_url(u)) throw std::invalid_argument("'" + u + "' is not a valid DeviceURL");
+      if (no_auth) o.require_authentication = false;
+      o.verbosity = verbosity;
+      return run(o);
+    }
+    if (dev->parsed()) {
+      auto st = open_admin_store(db);
+      if (dev->got_subcommand("list")) {
+        std::vector<store::DeviceRecord> list;
+        check(st->list_devices(list), "device table");
+        for (auto& d : list)
+          std::cout << d.url << "  " << (d.enabled ? "enabled " : "disabled") << "  secret "
+                    << auth::fingerprint(d.secret) << "\n";
+        return kOk;
+      }
+      if (!valid_url(url)) throw std::invalid_argument("'" + url + "' is not a valid DeviceURL");
+      if (dev->got_subcommand("add") || dev->got_subcommand("rotate")) {
+        auto secret = auth::new_secret();
+        if (dev->got_subcommand("add"))
+          check(st->add_device({url, secret, true}), "device " + url);
+        else
+          check(st->set_device_secret(url, secret), "device " + url);
+        std::cout << auth::to_hex(secret) << "\n";
+        std::cerr << "Keep this secret: it is shown only once. Give it to the device (mode 0600).\n"
+                     "A running groved picks up the change on SIGHUP.\n";
+        return kOk;
+      }
+      if (dev->got_subcommand("remove")) check(st->remove_device(url), "device " + url);
+      if (dev->got_subcommand("disable")) check(st->set_device_enabled(url, false), "device " + url);
+      if (dev->got_subcommand("enable")) check(st->set_device_enabled(url, true), "device " + url);
+      std::cerr << "done; a running groved picks up the change on SIGHUP\n";
+      return kOk;
+    }
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "groved: " << e.what() << "\n";
+    return kUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "groved: " << e.what() << "\n";
+    return kFailure;
+  }
+  return kUsage;
+}

@@ -1,0 +1,233 @@
+#include "store/detail/hot_path.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <string_view>
+
+namespace grove::store::detail {
+namespace {
+
+namespace flag = sstp::message_flag;
+
+// Column order shared by kInsert's parameters (?1 = target_device) and kLoad's results
+// (column 1 = target_device; column 0 is id).
+constexpr std::string_view kInsert =
+    "INSERT INTO messages (target_device, resource_url, identity_url, identity_targeted, flags, "
+    "user_ref, expiration_time, total_size, fragment_message_id, fragment_index, fragment_count, "
+    "sender_device, arrival_unix, size, data) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+constexpr std::string_view kLoad =
+    "SELECT id, target_device, resource_url, identity_url, identity_targeted, flags, user_ref, "
+    "expiration_time, total_size, fragment_message_id, fragment_index, fragment_count, "
+    "sender_device, arrival_unix, data "
+    "FROM messages WHERE target_device = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+constexpr std::string_view kRemove = "DELETE FROM messages WHERE id = ?1";
+// sstp.md §10.2/§10.8: non-ephemeral copies are kept at most the retention time ...
+constexpr std::string_view kPurgeRetained =
+    "DELETE FROM messages WHERE expiration_time IS NULL AND arrival_unix < ?1";
+// ... ephemeral ones until their ExpirationTime (§10.6). A stored value below 0 is an
+// ExpirationTime of 2^63 or more, which never comes.
+constexpr std::string_view kPurgeExpired =
+    "DELETE FROM messages WHERE expiration_time IS NOT NULL AND expiration_time >= 0 AND "
+    "expiration_time <= ?1";
+
+// Unsigned protocol values are kept as their two's-complement int64 (exact round trip).
+std::int64_t as_i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::uint64_t as_u64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
+std::int64_t clamp_i64(std::uint64_t v) {
+  return static_cast<std::int64_t>(
+      std::min<std::uint64_t>(v, std::numeric_limits<std::int64_t>::max()));
+}
+
+int bind_message(sqlite3_stmt* st, const StoredMessage& m) {
+  const sstp::Message& h = m.header;
+  const std::size_t size = m.data ? m.data->size() : 0;
+  int rc = bind_text(st, 1, m.target_device);
+  if (rc == SQLITE_OK) rc = bind_text(st, 2, m.resource_url);
+  if (rc == SQLITE_OK) rc = bind_text(st, 3, m.identity_url);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 4, m.identity_targeted ? 1 : 0);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 5, h.flags);
+  if (rc == SQLITE_OK) rc = bind_text(st, 6, h.user_ref);
+  // Optional groups: bound only when their flag is set (§5.13), otherwise left NULL.
+  if (rc == SQLITE_OK && (h.flags & flag::Ephemeral) != 0) {
+    rc = sqlite3_bind_int64(st, 7, as_i64(h.expiration_time));
+  }
+  if (rc == SQLITE_OK && (h.flags & flag::StreamSize) != 0) {
+    rc = sqlite3_bind_int64(st, 8, as_i64(h.stream_size.total_size));
+  }
+  if (rc == SQLITE_OK && (h.flags & flag::Fragmentation) != 0) {
+    const auto& fr = h.fragmentation;
+    rc = bind_blob(st, 9, fr.fragment_message_id.data(), fr.fragment_message_id.size());
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 10, fr.fragment_index);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 11, fr.fragment_count);
+  }
+  if (rc == SQLITE_OK) rc = bind_text(st, 12, m.sender_device);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 13, m.arrival_unix);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 14, static_cast<std::int64_t>(size));
+  // SQLITE_STATIC: the job keeps m.data alive until the statement is reset (no copy here).
+  if (rc == SQLITE_OK) rc = bind_blob(st, 15, m.data ? m.data->data() : nullptr, size);
+  return rc;
+}
+
+// One row of kLoad. Returns SQLITE_CORRUPT if a stored value cannot be a Grove value.
+int read_message(sqlite3_stmt* st, StoredMessage& m) {
+  m.id = as_u64(sqlite3_column_int64(st, 0));
+  m.target_device = column_string(st, 1);
+  m.resource_url = column_string(st, 2);
+  m.identity_url = column_string(st, 3);
+  m.identity_targeted = sqlite3_column_int(st, 4) != 0;
+  m.header.flags = static_cast<std::uint8_t>(sqlite3_column_int(st, 5));
+  m.header.user_ref = column_string(st, 6);
+  if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+    m.header.expiration_time = as_u64(sqlite3_column_int64(st, 7));
+  }
+  if (sqlite3_column_type(st, 8) != SQLITE_NULL) {
+    m.header.stream_size.total_size = as_u64(sqlite3_column_int64(st, 8));
+  }
+  if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+    auto& fr = m.header.fragmentation;
+    const void* id = sqlite3_column_blob(st, 9);
+    if (static_cast<std::size_t>(sqlite3_column_bytes(st, 9)) != fr.fragment_message_id.size()) {
+      return SQLITE_CORRUPT;
+    }
+    std::memcpy(fr.fragment_message_id.data(), id, fr.fragment_message_id.size());
+    fr.fragment_index = static_cast<std::uint32_t>(sqlite3_column_int64(st, 10));
+    fr.fragment_count = static_cast<std::uint32_t>(sqlite3_column_int64(st, 11));
+  }
+  m.sender_device = column_string(st, 12);
+  m.arrival_unix = sqlite3_column_int64(st, 13);
+  // A fresh buffer per copy: the row's memory is SQLite's and ends at the next step.
+  const auto* p = static_cast<const Byte*>(sqlite3_column_blob(st, 14));
+  const auto n = static_cast<std::size_t>(sqlite3_column_bytes(st, 14));
+  m.data = p == nullptr ? std::make_shared<const Bytes>() : std::make_shared<const Bytes>(p, p + n);
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+std::error_code HotPath::create(DbPtr db, const SqliteOptions& opts, std::unique_ptr<HotPath>& out,
+                                Failure& f) {
+  std::unique_ptr<HotPath> h(new HotPath(std::move(db), opts.max_load_bytes));
+  sqlite3* d = h->db_.get();
+  const std::pair<StmtPtr*, std::string_view> stmts[] = {
+      {&h->begin_, "BEGIN"},
+      {&h->begin_immediate_, "BEGIN IMMEDIATE"},
+      {&h->commit_, "COMMIT"},
+      {&h->rollback_, "ROLLBACK"},
+      {&h->insert_, kInsert},
+      {&h->load_, kLoad},
+      {&h->remove_, kRemove},
+      {&h->purge_retained_, kPurgeRetained},
+      {&h->purge_expired_, kPurgeExpired},
+  };
+  for (const auto& [stmt, sql] : stmts) {
+    const int rc = prepare(d, sql, *stmt, true);
+    if (rc != SQLITE_OK) {
+      set_failure(f, d, rc, "prepare");
+      // "no such table/column": a SQLite file at our version without our tables.
+      if ((rc & 0xff) == SQLITE_ERROR) f.ec = errc::corrupt;
+      return f.ec;
+    }
+  }
+  out = std::move(h);
+  return {};
+}
+
+int HotPath::step_done(sqlite3_stmt* st) {
+  const int rc = sqlite3_step(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int HotPath::run_job(AppendJob& j) {
+  j.ids.reserve(j.copies.size());
+  for (const StoredMessage& m : j.copies) {
+    StmtScope scope(insert_.get());
+    int rc = bind_message(insert_.get(), m);
+    if (rc == SQLITE_OK) rc = step_done(insert_.get());
+    if (rc != SQLITE_OK) return rc;
+    j.ids.push_back(as_u64(sqlite3_last_insert_rowid(db_.get())));
+  }
+  return SQLITE_OK;
+}
+
+int HotPath::run_job(LoadJob& j) {
+  if (j.max_count == 0) return SQLITE_OK;
+  StmtScope scope(load_.get());
+  sqlite3_stmt* st = load_.get();
+  int rc = bind_text(st, 1, j.device);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, clamp_i64(j.after_id));
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, clamp_i64(j.max_count));
+  std::uint64_t bytes = 0;
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    StoredMessage& m = j.messages.emplace_back();
+    rc = read_message(st, m);
+    bytes += m.data ? m.data->size() : 0;
+    // SqliteOptions::max_load_bytes: stop after the copy that reaches it.
+    if (rc == SQLITE_OK && max_load_bytes_ != 0 && bytes >= max_load_bytes_) return SQLITE_OK;
+  }
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int HotPath::run_job(RemoveJob& j) {
+  for (std::uint64_t id : j.ids) {
+    if (id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) continue;
+    StmtScope scope(remove_.get());
+    int rc = sqlite3_bind_int64(remove_.get(), 1, as_i64(id));
+    if (rc == SQLITE_OK) rc = step_done(remove_.get());
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+int HotPath::run_job(PurgeJob& j) {
+  const std::pair<sqlite3_stmt*, std::int64_t> steps[] = {
+      {purge_retained_.get(), j.arrival_before_unix},
+      {purge_expired_.get(), j.now_unix},
+  };
+  for (const auto& [st, bound] : steps) {
+    StmtScope scope(st);
+    int rc = sqlite3_bind_int64(st, 1, bound);
+    if (rc == SQLITE_OK) rc = step_done(st);
+    if (rc != SQLITE_OK) return rc;
+    j.removed += static_cast<std::uint64_t>(sqlite3_changes64(db_.get()));
+  }
+  return SQLITE_OK;
+}
+
+std::error_code HotPath::run(std::vector<Job>& batch, Failure& f) {
+  const bool writes = std::any_of(batch.begin(), batch.end(),
+                                  [](const Job& j) { return !std::holds_alternative<LoadJob>(j); });
+  sqlite3* d = db_.get();
+  int rc = SQLITE_OK;
+  const char* what = "begin";
+  try {
+    {
+      StmtScope scope(writes ? begin_immediate_.get() : begin_.get());
+      rc = step_done(writes ? begin_immediate_.get() : begin_.get());
+    }
+    if (rc == SQLITE_OK) what = "store";
+    for (std::size_t i = 0; rc == SQLITE_OK && i < batch.size(); ++i) {
+      rc = std::visit([this](auto& j) { return run_job(j); }, batch[i]);
+    }
+    if (rc == SQLITE_OK) {
+      what = "commit";
+      StmtScope scope(commit_.get());
+      rc = step_done(commit_.get());
+    }
+  } catch (const std::bad_alloc&) {
+    rc = SQLITE_NOMEM;
+    set_failure(f, errc::io_error, std::string(what) + ": out of memory");
+  }
+  if (rc == SQLITE_OK) return {};
+  if (rc != SQLITE_NOMEM || !f.ec) set_failure(f, d, rc, what);
+  // Some errors (SQLITE_FULL, SQLITE_IOERR) already rolled back; otherwise roll back here.
+  if (sqlite3_get_autocommit(d) == 0) {
+    StmtScope scope(rollback_.get());
+    (void)step_done(rollback_.get());
+  }
+  return f.ec;
+}
+
+}  // namespace grove::store::detail

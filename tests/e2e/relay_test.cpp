@@ -1,0 +1,241 @@
+// groved end to end: real groved and grove processes on loopback (issue 3).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <regex>
+#include <set>
+
+#include "support/process.hpp"
+
+namespace grove::test {
+namespace {
+
+const std::string kGrove = std::string(GROVE_BIN_DIR) + "/cli/grove";
+const std::string kGroved = std::string(GROVE_BIN_DIR) + "/relay/groved";
+const std::string kRelayUrl = "grove://relay.test";
+std::string dev(const std::string& name) { return kRelayUrl + "/d/" + name; }
+
+int run(std::vector<std::string> argv, const std::string& out, const std::string& err,
+        const std::string& in = {}, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  Process p(std::move(argv), out, err, in);
+  auto rc = p.wait(timeout);
+  return rc ? *rc : -1;
+}
+
+// Ports from "listening on ADDR (kind)" lines.
+int port_of(const std::string& log, const std::string& kind) {
+  std::regex re("listening on [^ ]*:([0-9]+) \\(" + kind + "\\)");
+  std::smatch m;
+  return std::regex_search(log, m, re) ? std::stoi(m[1]) : -1;
+}
+
+std::string http_get(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
+    (void)!::write(fd, req.data(), req.size());
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+std::uint64_t metric(int admin_port, const std::string& name) {
+  std::string body = http_get(admin_port, "/metrics");
+  std::regex re("\n" + name + " ([0-9]+)");
+  std::smatch m;
+  return std::regex_search(body, m, re) ? std::stoull(m[1]) : 0;
+}
+
+std::vector<uint8_t> raw_exchange(int port, const std::vector<uint8_t>& bytes) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::vector<uint8_t> out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    (void)!::write(fd, bytes.data(), bytes.size());
+    uint8_t buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.insert(out.end(), buf, buf + n);
+  }
+  ::close(fd);
+  return out;
+}
+
+class RelayTest : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::string db = dir / "relay.db";
+  std::unique_ptr<Process> relay;
+  int port = -1, ssl_port = -1, admin_port = -1;
+
+  void add_device(const std::string& name) {
+    ASSERT_EQ(run({kGroved, "--db", db, "device", "add", dev(name)}, dir / (name + ".key"),
+                  dir / "admin.err"), 0)
+        << read_file(dir / "admin.err");
+    ::chmod((dir / (name + ".key")).c_str(), 0600);
+  }
+  void start_relay() {
+    relay = std::make_unique<Process>(
+        std::vector<std::string>{kGroved, "--db", db, "run", "-l", "127.0.0.1:0", "--ssl-listen",
+                                 "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--device-url",
+                                 kRelayUrl, "-v"},
+        "", dir / "relay.err");
+    ASSERT_TRUE(wait_for_text(dir / "relay.err", "(admin)")) << read_file(dir / "relay.err");
+    const std::string log = read_file(dir / "relay.err");
+    port = port_of(log, "sstp");
+    ssl_port = port_of(log, "ssl-port");
+    admin_port = port_of(log, "admin");
+  }
+  std::vector<std::string> send_args(const std::string& from, const std::string& to, int p = 0) {
+    return {kGrove, "send", "--no-progress", "-c", "127.0.0.1:" + std::to_string(p ? p : port),
+            "--relay-url", kRelayUrl, "--device-url", dev(from), "--secret-file",
+            dir / (from + ".key"), "--to", dev(to)};
+  }
+  std::vector<std::string> receive_args(const std::string& who, const std::string& key = {}) {
+    return {kGrove, "receive", "-c", "127.0.0.1:" + std::to_string(port), "--relay-url", kRelayUrl,
+            "--device-url", dev(who), "--secret-file", dir / ((key.empty() ? who : key) + ".key")};
+  }
+  void SetUp() override {
+    add_device("alice");
+    add_device("bob");
+    add_device("carol");
+    start_relay();
+    ASSERT_GT(port, 0);
+  }
+};
+
+TEST_F(RelayTest, StoresForOfflineDeviceAndDeliversInOrder) {
+  auto a = send_args("alice", "bob");
+  a.insert(a.end(), {"one", "two", "three"});
+  ASSERT_EQ(run(a, dir / "send.out", dir / "send.err"), 0) << read_file(dir / "send.err");
+  auto r = receive_args("bob");
+  r.insert(r.end(), {"-n", "3"});
+  ASSERT_EQ(run(r, dir / "recv.out", dir / "recv.err"), 0) << read_file(dir / "recv.err");
+  EXPECT_EQ(read_file(dir / "recv.out"), "one\ntwo\nthree\n");
+  // Acknowledged copies are gone: a second receive gets nothing.
+  r = receive_args("bob");
+  r.insert(r.end(), {"--idle", "1"});
+  ASSERT_EQ(run(r, dir / "recv2.out", dir / "recv2.err"), 0) << read_file(dir / "recv2.err");
+  EXPECT_EQ(read_file(dir / "recv2.out"), "");
+}
+
+TEST_F(RelayTest, LiveRecipientGetsMessagesAndTheSslPortServesTheSameRelay) {
+  auto r = receive_args("bob");
+  r.insert(r.end(), {"-n", "2"});
+  Process receiver(r, dir / "recv.out", dir / "recv.err");
+  ASSERT_TRUE(wait_for_text(dir / "relay.err", "event=authenticated")) << read_file(dir / "relay.err");
+  auto a = send_args("alice", "bob");
+  a.push_back("via 2492");
+  ASSERT_EQ(run(a, dir / "s1.out", dir / "s1.err"), 0) << read_file(dir / "s1.err");
+  a = send_args("alice", "bob", ssl_port);
+  a.push_back("via the ssl port");
+  ASSERT_EQ(run(a, dir / "s2.out", dir / "s2.err"), 0) << read_file(dir / "s2.err");
+  EXPECT_EQ(receiver.wait(), 0) << receiver.err();
+  EXPECT_EQ(read_file(dir / "recv.out"), "via 2492\nvia the ssl port\n");
+}
+
+TEST_F(RelayTest, WrongSecretAndUnknownDeviceAreRefused) {
+  auto r = receive_args("bob", "alice");  // bob's URL, alice's secret
+  r.insert(r.end(), {"--idle", "1"});
+  EXPECT_EQ(run(r, dir / "r.out", dir / "r.err"), 4);
+  EXPECT_NE(read_file(dir / "r.err").find("DeviceAuthenticationFailed"), std::string::npos)
+      << read_file(dir / "r.err");
+  r = receive_args("mallory", "alice");
+  r.insert(r.end(), {"--idle", "1"});
+  EXPECT_EQ(run(r, dir / "r.out", dir / "r.err"), 4);
+  EXPECT_NE(read_file(dir / "r.err").find("AuthenticationFailed"), std::string::npos);
+  EXPECT_GE(metric(admin_port, "grove_auth_failures_total"), 1u);
+}
+
+TEST_F(RelayTest, OneDeviceCannotReadAnothersQueue) {
+  auto a = send_args("alice", "bob");
+  a.push_back("for bob only");
+  ASSERT_EQ(run(a, dir / "s.out", dir / "s.err"), 0);
+  auto r = receive_args("carol");
+  r.insert(r.end(), {"--idle", "1"});
+  ASSERT_EQ(run(r, dir / "carol.out", dir / "carol.err"), 0);
+  EXPECT_EQ(read_file(dir / "carol.out"), "");
+  r = receive_args("bob");
+  r.insert(r.end(), {"-n", "1"});
+  ASSERT_EQ(run(r, dir / "bob.out", dir / "bob.err"), 0);
+  EXPECT_EQ(read_file(dir / "bob.out"), "for bob only\n");
+}
+
+TEST_F(RelayTest, GarbageOnEitherPortClosesOnlyThatConnection) {
+  const std::vector<uint8_t> protocol_error = {0x04, 0x0b, 0, 0x03, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(raw_exchange(port, {0xee, 0x05, 0x00, 1, 2}), protocol_error);
+  EXPECT_EQ(raw_exchange(ssl_port, {0x16, 0x03, 0x01, 0x02, 0x00}), protocol_error);  // a TLS hello
+  auto a = send_args("alice", "bob");
+  a.push_back("after garbage");
+  EXPECT_EQ(run(a, dir / "s.out", dir / "s.err"), 0) << read_file(dir / "s.err");
+  EXPECT_GE(metric(admin_port, "grove_protocol_errors_total"), 2u);
+}
+
+TEST_F(RelayTest, SurvivesSigkillWithEveryAcknowledgedMessageInOrder) {
+  std::string lines;
+  for (int i = 1; i <= 10000; ++i) lines += std::to_string(i) + "\n";
+  { std::ofstream(dir / "lines.txt") << lines; }
+  auto a = send_args("alice", "bob");
+  a.push_back("--lines");
+  Process sender(a, dir / "s.out", dir / "s.err", dir / "lines.txt");
+  // Kill the relay part-way, once it has stored a good share of the messages.
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (metric(admin_port, "grove_messages_in_total") < 2000 && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  relay->kill(SIGKILL);
+  auto src = sender.wait();
+  ASSERT_TRUE(src.has_value());
+  std::uint64_t confirmed = 10000;
+  if (*src != 0) {
+    std::smatch m;
+    std::string err = read_file(dir / "s.err");
+    ASSERT_TRUE(std::regex_search(err, m, std::regex("([0-9]+) of 10000 messages confirmed"))) << err;
+    confirmed = std::stoull(m[1]);
+  }
+  start_relay();
+  // First take 100 and acknowledge them; they must never come again.
+  auto r = receive_args("bob");
+  r.insert(r.end(), {"-n", "100", "--idle", "5"});
+  const int rc1 = run(r, dir / "r1.out", dir / "r1.err");
+  ASSERT_TRUE(rc1 == 0 || rc1 == 5) << rc1 << read_file(dir / "r1.err") << read_file(dir / "relay.err");
+  r = receive_args("bob");
+  r.insert(r.end(), {"--idle", "2"});
+  ASSERT_EQ(run(r, dir / "r2.out", dir / "r2.err"), 0) << read_file(dir / "r2.err");
+  std::istringstream got(read_file(dir / "r1.out") + read_file(dir / "r2.out"));
+  std::string line;
+  std::uint64_t expect = 1;
+  while (std::getline(got, line)) {
+    ASSERT_EQ(line, std::to_string(expect)) << "out of order or duplicated";
+    ++expect;
+  }
+  EXPECT_GE(expect - 1, confirmed) << "a message the relay acknowledged was lost";
+}
+
+TEST_F(RelayTest, SighupReloadsDevicesAndSigtermDrains) {
+  add_device("dave");  // added while groved runs: unknown until SIGHUP
+  auto r = receive_args("dave");
+  r.insert(r.end(), {"--idle", "1"});
+  EXPECT_EQ(run(r, dir / "r.out", dir / "r.err"), 4);
+  relay->kill(SIGHUP);
+  ASSERT_TRUE(wait_for_text(dir / "relay.err", "devices=4"));
+  EXPECT_EQ(run(r, dir / "r.out", dir / "r.err"), 0) << read_file(dir / "r.err");
+  relay->kill(SIGTERM);
+  EXPECT_EQ(relay->wait(std::chrono::seconds(15)), 0);
+}
+
+}  // namespace
+}  // namespace grove::test
