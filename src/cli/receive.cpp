@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "cli/common.hpp"
 #include "cli/describe.hpp"
 #include "cli/inbox.hpp"
@@ -39,6 +41,14 @@ class Watch final : public net::ConnectionHandler {
 }  // namespace
 
 int run_receive(const ReceiveOptions& o) {
+  if (!o.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.out_dir, ec);
+    if (ec) {
+      spdlog::error("cannot create {}: {}", o.out_dir, ec.message());
+      return kUsage;
+    }
+  }
   asio::io_context io(1);
   InboxShared shared;
   shared.out_dir = o.out_dir;
