@@ -1,5 +1,7 @@
 #include "cli/common.hpp"
 
+#include "sstp/url.hpp"
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -46,19 +48,6 @@ std::string default_device_url() {
   return std::string("grove://") + host + "/d/" + (user && *user ? user : "grove");
 }
 
-bool valid_url(const std::string& url) {
-  if (url.empty() || url.size() > 1024) return false;
-  for (char c : url)
-    if (c < 0x21 || c > 0x7e) return false;
-  auto colon = url.find(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  if (!std::isalpha(static_cast<unsigned char>(url[0]))) return false;
-  for (std::size_t i = 1; i < colon; ++i) {
-    char c = url[i];
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '.' && c != '-')
-      return false;
-  }
-  return true;
-}
+bool valid_url(const std::string& url) { return sstp::is_valid_url(url); }
 
 }  // namespace grove::cli

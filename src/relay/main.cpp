@@ -14,6 +14,7 @@
 #include "relay/admin.hpp"
 #include "relay/config.hpp"
 #include "relay/relay.hpp"
+#include "sstp/url.hpp"
 #include "store/sqlite_store.hpp"
 
 using namespace grove;
@@ -53,12 +54,7 @@ void check(std::error_code ec, const std::string& what) {
   if (ec) throw std::runtime_error(what + ": " + ec.message());
 }
 
-bool valid_url(const std::string& u) {
-  if (u.empty() || u.size() > 1024 || !std::isalpha(static_cast<unsigned char>(u[0]))) return false;
-  for (char c : u)
-    if (c < 0x21 || c > 0x7e) return false;
-  return u.find(':') != std::string::npos;
-}
+bool valid_url(const std::string& u) { return sstp::is_valid_url(u); }
 
 int run(relay::Options o) {
   asio::io_context io(1);
