@@ -14,6 +14,7 @@ namespace {
 constexpr Byte kSignature[8] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0};
 constexpr std::uint16_t kAvEol = 0;
 constexpr std::uint16_t kAvTimestamp = 7;
+constexpr std::uint32_t kFlagTargetInfo = 0x00800000;  // NTLMSSP_NEGOTIATE_TARGET_INFO
 
 struct SecurityBuffer {
   std::uint16_t length = 0;
@@ -79,17 +80,29 @@ std::optional<ChallengeMessage> parse_challenge(ByteView msg) {
   ByteView server_challenge;
   if (!r.bytes(8, sig) || std::memcmp(sig.data(), kSignature, 8) != 0) return std::nullopt;
   if (!r.u32le(type) || type != 2) return std::nullopt;
-  if (!read_buffer(r, target_name) || !in_bounds(target_name, msg.size())) return std::nullopt;
+  // TargetName is never used (the NTLM domain comes from the configuration, henc.md §7.4), so
+  // its offset is not checked: squid's ntlm_fake_auth sends an uninitialised one (0xaaaaaaae).
+  if (!read_buffer(r, target_name)) return std::nullopt;
   if (!r.u32le(c.flags) || !r.bytes(8, server_challenge)) return std::nullopt;
   std::memcpy(c.server_challenge.data(), server_challenge.data(), 8);
 
   ByteView reserved;
   SecurityBuffer target_info;
   if (r.bytes(8, reserved) && read_buffer(r, target_info) && target_info.length > 0) {
-    if (!in_bounds(target_info, msg.size())) return std::nullopt;
-    ByteView info = msg.subspan(target_info.offset, target_info.length);
-    if (!walk_av_pairs(info, c.timestamp)) return std::nullopt;
-    c.target_info.assign(info.begin(), info.end());
+    const bool valid =
+        in_bounds(target_info, msg.size()) &&
+        walk_av_pairs(msg.subspan(target_info.offset, target_info.length), c.timestamp);
+    if (valid) {
+      ByteView info = msg.subspan(target_info.offset, target_info.length);
+      c.target_info.assign(info.begin(), info.end());
+    } else if (c.flags & kFlagTargetInfo) {
+      return std::nullopt;
+    } else {
+      // [MS-NLMP] 2.2.1.2: without NEGOTIATE_TARGET_INFO the TargetInfoFields are ignored. A
+      // short CHALLENGE (squid's ntlm_fake_auth) has its payload where they would be.
+      c.timestamp.reset();
+      c.target_info = {0, 0, 0, 0};
+    }
   } else {
     c.target_info = {0, 0, 0, 0};  // §7.4: missing TargetInfo = MsvAvEOL only
   }

@@ -140,8 +140,8 @@ TEST(Ntlm, ParseRejectsEveryBoundsViolation) {
   EXPECT_TRUE(bad([](Bytes& b) { b[0] = 'X'; }));    // signature
   EXPECT_TRUE(bad([](Bytes& b) { b[8] = 3; }));      // MessageType
   EXPECT_TRUE(bad([](Bytes& b) { b.resize(31); }));  // no server challenge
-  EXPECT_TRUE(bad([](Bytes& b) { b[16] = 0xf0; }));  // TargetName offset past the end
-  EXPECT_TRUE(bad([](Bytes& b) { b[12] = 0xff; }));  // TargetName length past the end
+  EXPECT_FALSE(bad([](Bytes& b) { b[16] = 0xf0; }));  // TargetName is unused: not checked
+  EXPECT_FALSE(bad([](Bytes& b) { b[12] = 0xff; }));
   EXPECT_TRUE(bad([](Bytes& b) { b[40] = 0x40; }));  // TargetInfo length past the end
   EXPECT_TRUE(bad([](Bytes& b) {
     b[44] = 0xff;
@@ -150,6 +150,19 @@ TEST(Ntlm, ParseRejectsEveryBoundsViolation) {
   EXPECT_TRUE(bad([](Bytes& b) { b[0x44 + 2] = 0x40; }));  // AvLen past TargetInfo
   EXPECT_TRUE(bad([](Bytes& b) { b[40] = 0x22; }));        // AV pair cut in the middle
   EXPECT_FALSE(bad([](Bytes&) {}));
+}
+
+// squid 5.7's ntlm_fake_auth: a 40-byte header without NEGOTIATE_TARGET_INFO, TargetName
+// "WORKGROUP" right after it, and an uninitialised TargetName offset.
+TEST(Ntlm, SquidFakeAuthChallenge) {
+  auto c = parse_challenge(
+      unhex("4e544c4d535350000200000009000900aeaaaaaa078208a2743e9d4385d52cd9"
+            "0000000000003a00574f524b47524f5550"));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->flags, 0xa2088207u);
+  EXPECT_EQ(hexs(c->server_challenge), "743e9d4385d52cd9");
+  EXPECT_EQ(hexs(c->target_info), "00000000");
+  EXPECT_FALSE(c->timestamp);
 }
 
 TEST(Ntlm, SplitAccount) {
