@@ -265,6 +265,8 @@ every attempt.)");
   connect->add_option("-c,--connect", connect_to, "Relay or peer address HOST[:PORT]")
       ->capture_default_str();
   connect->add_option("--to", so.to_url, "The peer's DeviceURL (default grove://HOST/d/peer)");
+  connect->add_option("--relay-url", so.relay_url,
+                      "The relay's DeviceURL (Connect target) when dialing a relay");
   connect->add_option("--device-url", so.device_url,
                       "Our DeviceURL (default grove://HOSTNAME/d/USER)");
   connect->add_option("--secret-file", send_secret, "Prove this shared secret (grove-auth-1)");
