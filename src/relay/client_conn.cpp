@@ -177,12 +177,15 @@ void ClientConn::start_delivery() {
 void ClientConn::load_more() {
   if (loading_ || caught_up_ || closed_ || pending_.size() >= relay_.options().max_unacked_deliveries)
     return;
+  std::uint64_t pending_bytes = 0;  // keep loaded-but-unsent copies within one window too
+  for (const auto& m : pending_) pending_bytes += m.data ? m.data->size() : 0;
+  if (pending_bytes >= relay_.options().max_unacked_delivery_bytes) return;
   loading_ = true;
   more_ = false;
   const std::size_t batch = relay_.options().max_unacked_deliveries;
   std::weak_ptr<ClientConn> self = shared_from_this();
   relay_.store().load_queue(device_url_, loaded_up_to_, batch,
-                            [self, batch](std::error_code ec, std::vector<store::StoredMessage> got) {
+                            [self](std::error_code ec, std::vector<store::StoredMessage> got) {
                               auto c = self.lock();
                               if (!c || c->closed_) return;
                               c->loading_ = false;
@@ -196,7 +199,9 @@ void ClientConn::load_more() {
                                 c->loaded_up_to_ = m.id;
                                 c->pending_.push_back(std::move(m));
                               }
-                              c->caught_up_ = got.size() < batch && !c->more_;
+                              // The store may cut a page short at its byte limit, so only
+                              // an empty page means the queue is drained.
+                              c->caught_up_ = got.empty() && !c->more_;
                               c->pump();
                             });
 }

@@ -59,8 +59,10 @@ bool valid_url(const std::string& u) { return sstp::is_valid_url(u); }
 int run(relay::Options o) {
   asio::io_context io(1);
   std::error_code ec;
+  store::SqliteOptions so;
+  so.max_load_bytes = o.max_unacked_delivery_bytes;  // one page of deliveries stays bounded
   auto st = store::open_sqlite_store(
-      o.database, [&io](std::function<void()> f) { asio::post(io, std::move(f)); }, {}, ec);
+      o.database, [&io](std::function<void()> f) { asio::post(io, std::move(f)); }, so, ec);
   if (!st) {
     spdlog::error("cannot open the database {}: {}", o.database, ec.message());
     return kFailure;
