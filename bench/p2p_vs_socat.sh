@@ -14,7 +14,7 @@
 # Cases, each timed from the start of the sender to the point where every byte is delivered:
 #   grove->file   grove listen -o DIR -n 1; time = `grove send -f` start .. its exit (exit 0 means
 #                 every fragment was acknowledged, i.e. written and flushed by the receiver)
-#   socat->file   socat -u TCP-LISTEN:... OPEN:out,creat,trunc; socat -u FILE TCP:...;
+#   socat->file   socat -u TCP-LISTEN:... OPEN:out,creat,trunc; socat -u OPEN:FILE TCP:...;
 #                 time = sender start .. both socat processes exited (the receiver exits once it
 #                 wrote the last byte: the same "delivered to the file" point as grove's ack)
 #   grove->null   grove listen -n 1 (messages on stdout) > /dev/null
@@ -36,13 +36,17 @@ die() { echo "p2p_vs_socat: $*" >&2; exit 1; }
 if ! command -v socat >/dev/null; then
   echo "socat is missing: installing it with apt-get" >&2
   SUDO=; [[ $(id -u) -eq 0 ]] || SUDO=sudo
-  $SUDO apt-get install -y socat >/dev/null || die "could not install socat"
+  $SUDO apt-get install -y socat >/dev/null ||
+    { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y socat >/dev/null; } ||
+    die "could not install socat"
 fi
 # GNU time reports each process's CPU seconds (package `time`).
 if [[ ! -x /usr/bin/time ]]; then
   echo "/usr/bin/time is missing: installing package time with apt-get" >&2
   SUDO=; [[ $(id -u) -eq 0 ]] || SUDO=sudo
-  $SUDO apt-get install -y time >/dev/null || die "could not install time"
+  $SUDO apt-get install -y time >/dev/null ||
+    { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y time >/dev/null; } ||
+    die "could not install time"
 fi
 CPU_TIME=(/usr/bin/time -f '%U %S' -o)  # followed by the file that receives "user sys"
 
