@@ -61,14 +61,21 @@ void Relay::start() {
 }
 
 void Relay::accept(asio::ip::tcp::socket s, const char* kind) {
-  if (stopping_) return;
+  adopt(std::make_unique<net::TcpStream>(std::move(s), kind));
+}
+
+void Relay::adopt(net::ByteStreamPtr stream) {
+  if (stopping_) {
+    stream->close();
+    return;
+  }
   engine::Options eo;
   eo.role = engine::Role::acceptor;
   eo.relay = true;
   eo.require_authentication = opt_.require_authentication;
   eo.local_device_urls = opt_.device_urls;
   eo.product_version = "Grove Relay 1.0 1";
-  auto stream = std::make_unique<net::TcpStream>(std::move(s), kind);
+  eo.channel_binding = stream->channel_binding();  // TLS streams bind grove-auth-1 (auth.md §6)
   auto conn = std::make_shared<ClientConn>(*this, std::move(stream), eo);
   conns_.insert(conn);
   ++metrics_.connections_accepted;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "net/asio.hpp"
+#include "net/stream.hpp"
 #include "relay/client_conn.hpp"
 #include "relay/metrics.hpp"
 #include "relay/options.hpp"
@@ -28,6 +29,9 @@ class Relay {
   void shutdown();
   // SIGHUP: reload the device table; close connections of removed, disabled or re-keyed devices.
   void reload();
+
+  // Serves SSTP over any transport a listener produced (TCP, TLS, an HTTP virtual connection).
+  void adopt(net::ByteStreamPtr stream);
 
   // ---- called by connections ----
   const Options& options() const { return opt_; }
