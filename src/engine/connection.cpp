@@ -193,18 +193,15 @@ void Connection::handle(const sstp::Command& cmd, ByteView /*frame*/) {
     case CommandId::Open: return on_open(std::get<sstp::Open>(cmd));
     case CommandId::FanoutOpen: return on_fanout_open(std::get<sstp::FanoutOpen>(cmd));
     case CommandId::OpenResponse: return on_open_response(std::get<sstp::OpenResponse>(cmd));
-    case CommandId::Attach:
-    case CommandId::Register:
+    // §8.7: Attach, Register and AttachAuthenticate only from clients to relays, the
+    // responses only from relays; the wrong role is a ProtocolError (attach.cpp).
+    case CommandId::Attach: return on_attach(std::get<sstp::Attach>(cmd));
+    case CommandId::Register: return on_register(std::get<sstp::Register>(cmd));
     case CommandId::AttachAuthenticate:
-      // §8.7: sent only by clients to relays. Grove's relay answers them in its own layer
-      // (relay/), which does not use this role; a client receiving them is a ProtocolError.
-      return fail(ConnectCloseReason::ProtocolError, errc::unexpected_command);
-    case CommandId::AttachResponse:
+      return on_attach_authenticate(std::get<sstp::AttachAuthenticate>(cmd));
+    case CommandId::AttachResponse: return on_attach_response(std::get<sstp::AttachResponse>(cmd));
     case CommandId::RegisterResponse:
-      if (opt_.role == Role::acceptor)
-        return fail(ConnectCloseReason::ProtocolError, errc::unexpected_command);
-      // We have no attach or register session open: an unknown id (§8.7, §12.2).
-      return count_unknown_session_command();
+      return on_register_response(std::get<sstp::RegisterResponse>(cmd));
     case CommandId::Message: return on_message(std::get<sstp::Message>(cmd));
     case CommandId::Data: return on_data(std::get<sstp::Data>(cmd));
     case CommandId::EndMessage: return on_end_message(std::get<sstp::EndMessage>(cmd));
@@ -496,6 +493,7 @@ void Connection::on_timer(TimePoint now) {
   if (now >= last_receive_ + opt_.timers.receive_idle)  // §7.6 ReceiveIdle
     return fail(ConnectCloseReason::NoReason, errc::receive_idle);
   expire_open_waits();
+  expire_attach_waits();
   if (ack_deadline_ && now >= *ack_deadline_) {  // §9.4 on expiry
     ack_deadline_.reset();
     if (std::uint32_t n = take_message_count()) (void)send(sstp::Noop{n});
@@ -525,6 +523,7 @@ std::optional<TimePoint> Connection::next_deadline() const {
   consider(last_send_ + opt_.timers.keep_alive);
   consider(last_receive_ + opt_.timers.receive_idle);
   if (!open_waits_.empty()) consider(open_waits_.begin()->first);
+  if (attach_) consider(attach_->wait);
   return best;
 }
 

@@ -98,9 +98,7 @@ class Connection {
   void receive_eof();
 
   std::optional<Event> next_event();
-  [[nodiscard]] ByteView pending_output() const {
-    return ByteView(out_).subspan(out_pos_);
-  }
+  [[nodiscard]] ByteView pending_output() const { return ByteView(out_).subspan(out_pos_); }
   void consume_output(std::size_t n);
   // Hands all pending output to the caller without copying: `into` receives the bytes (its
   // old contents are dropped, its capacity may be reused by the engine). Use this instead of
@@ -130,8 +128,9 @@ class Connection {
   // EndMessage; `cookie` comes back in Acknowledged or in the unacknowledged lists.
   [[nodiscard]] std::error_code end_message(std::uint32_t session_id, std::uint64_t cookie);
   // Convenience: begin_message + send_data + end_message.
-  [[nodiscard]] std::error_code send_message(std::uint32_t session_id, const MessageOptions& options,
-                                             ByteView data, std::uint64_t cookie);
+  [[nodiscard]] std::error_code send_message(std::uint32_t session_id,
+                                             const MessageOptions& options, ByteView data,
+                                             std::uint64_t cookie);
 
   // Sends FanoutOpen (§8.5) to several recipients through the relay.
   [[nodiscard]] std::error_code open_fanout(std::string resource_url,
@@ -143,9 +142,39 @@ class Connection {
   // The message with this seq (from MessageEnded) has been handled; it may be acknowledged.
   void message_processed(std::uint64_t seq);
 
+  // Relay: answers a FanoutRequested (§10.7 steps 9-10). Entries listed in `faulted` get a
+  // SessionStatus LockedOut after the OpenResponse; when every entry is faulted the answer is
+  // Unknown and the session is removed.
+  [[nodiscard]] std::error_code respond_fanout(std::uint32_t session_id, Availability availability,
+                                               const std::vector<std::uint16_t>& faulted);
+  // Relay: fanout entries that failed during the session (§10.7: QuotaWouldBeExceeded or
+  // LockedOut); sends SessionStatus form B on 1.6 connections, form A on 1.5.
+  [[nodiscard]] std::error_code report_fanout_status(std::uint32_t session_id,
+                                                     sstp::StatusId status,
+                                                     const std::vector<std::uint16_t>& entries);
+
+  // ---- identities (sstp.md §8.7, §11; auth.md §5.2, §5.3) ----
+  // Client: authenticates an identity with its K_id on a new attach session; an AttachResult
+  // event tells the outcome. One attach or register session at a time.
+  [[nodiscard]] std::error_code attach(std::string identity_url, const auth::Secret& k_id,
+                                       std::uint32_t& event_id);
+  // Client: asks the relay to deliver the identity's identity-targeted messages to this device
+  // (the identity must be attached); a RegisterResult event carries the answer.
+  [[nodiscard]] std::error_code register_identity(std::string identity_url,
+                                                  std::uint32_t& event_id);
+  // Relay: answers an AttachRequested with the identity's secret; nullopt = unknown identity.
+  [[nodiscard]] std::error_code answer_attach(std::uint32_t event_id,
+                                              const std::optional<auth::Secret>& k_id);
+  // Relay: answers a RegisterRequested (R1), then closes the register session.
+  [[nodiscard]] std::error_code respond_register(std::uint32_t event_id,
+                                                 sstp::AttachResponseId answer);
+  [[nodiscard]] bool identity_attached(const std::string& identity_url) const {
+    return attached_.count(identity_url) != 0;
+  }
+
   // ---- either ----
-  [[nodiscard]] std::error_code close_session(std::uint32_t session_id,
-                                              sstp::CloseReason reason = sstp::CloseReason::NoReason);
+  [[nodiscard]] std::error_code close_session(
+      std::uint32_t session_id, sstp::CloseReason reason = sstp::CloseReason::NoReason);
   // Sends ConnectClose (C11) and starts closing.
   void close(sstp::ConnectCloseReason reason = sstp::ConnectCloseReason::NoReason,
              std::uint16_t return_time = 0);
@@ -170,16 +199,16 @@ class Connection {
     std::optional<TimePoint> open_deadline;  // originator, while 'opening'
     bool sending = false;                    // originator: a sequence is in progress
     ReceiverState receiver = ReceiverState::waiting;
-    bool answered = false;                   // receiver: OpenResponse sent
-    std::uint8_t message_flags = 0;          // receiver: flags of the sequence in progress
-    std::uint64_t expected_total = 0;        // receiver: S TotalSize
+    bool answered = false;             // receiver: OpenResponse sent
+    std::uint8_t message_flags = 0;    // receiver: flags of the sequence in progress
+    std::uint64_t expected_total = 0;  // receiver: S TotalSize
     std::uint64_t received_bytes = 0;
-    bool data_sent = false;                  // originator: a Data went out in this sequence
+    bool data_sent = false;  // originator: a Data went out in this sequence
     struct FanoutEntry {
       std::string identity_url, device_url, relay_url;
       bool failed = false;
     };
-    std::vector<FanoutEntry> fanout;         // originator of a FanoutOpen: entries in order
+    std::vector<FanoutEntry> fanout;  // FanoutOpen (sent or served): entries in order
   };
   struct Inbound {
     bool complete = false;
@@ -204,6 +233,18 @@ class Connection {
   void on_data(const sstp::Data& d);
   void on_end_message(const sstp::EndMessage& e);
   void on_noop(const sstp::Noop& n);
+  void on_attach(const sstp::Attach& a);
+  void on_attach_response(const sstp::AttachResponse& r);
+  void on_attach_authenticate(const sstp::AttachAuthenticate& a);
+  void on_register(const sstp::Register& r);
+  void on_register_response(const sstp::RegisterResponse& r);
+  // Close on an attach or register session; false when `id` is neither.
+  bool close_identity_session(std::uint32_t id, std::uint8_t reason_id);
+  // Ends an attach session we serve or run: Close (when `send_close`), event, forget.
+  void finish_attach(std::uint32_t id, bool attached, sstp::CloseReason reason, bool send_close);
+  void expire_attach_waits();
+  bool id_in_use(std::uint32_t id) const;
+  bool is_local_url(const std::string& url) const;
 
   // Session-id checks for commands that open a session (§8.4 steps 1-4); false = closed.
   bool check_new_session_id(std::uint32_t id);
@@ -221,8 +262,7 @@ class Connection {
   std::error_code send(const sstp::Command& cmd);
   void send_refusal(sstp::ConnectResponseId id, std::uint16_t retry_time);
   void send_connect();
-  void send_connect_response(sstp::ConnectResponseId id, std::uint16_t retry_time,
-                             Bytes token);
+  void send_connect_response(sstp::ConnectResponseId id, std::uint16_t retry_time, Bytes token);
   // Protocol error by the peer: ConnectClose with `reason`, event, 'aborting'.
   void fail(sstp::ConnectCloseReason reason, sstp::errc why);
   void abort_stream(std::error_code why);  // close without ConnectClose
@@ -251,6 +291,26 @@ class Connection {
   auth::Nonce client_nonce_{};
   auth::Nonce relay_nonce_{};
   std::optional<auth::Secret> peer_secret_;
+
+  // Attach and register sessions (AttachSessionIds, RegisterSessionIds of §8.7): at most one
+  // of each at a time, so a single slot each.
+  struct AttachSession {
+    std::uint32_t id = 0;
+    std::string identity_url;
+    std::optional<auth::Secret> secret;  // client: K_id until the proof is sent; relay: K_id
+    auth::Nonce client_nonce{};
+    auth::Nonce relay_nonce{};
+    bool answered = false;          // relay: AttachResponse sent / client: proof sent
+    std::optional<TimePoint> wait;  // relay: the 30 s AttachAuthenticate wait (§11 A2)
+  };
+  struct RegisterSession {
+    std::uint32_t id = 0;
+    std::string identity_url;
+    bool answered = false;
+  };
+  std::optional<AttachSession> attach_;
+  std::optional<RegisterSession> register_;
+  std::set<std::string> attached_;  // AttachedIdentities
 
   std::unordered_map<std::uint32_t, Session> sessions_;
   std::unordered_set<std::uint32_t> closed_ids_;

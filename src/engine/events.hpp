@@ -75,6 +75,41 @@ struct FanoutStatus {
   bool all_failed = false;
 };
 
+// Relay: a FanoutOpen passed the checks of sstp.md §10.7 steps 1-8. Answer with
+// respond_fanout(); messages of the session then arrive like those of an Open.
+struct FanoutRequested {
+  std::uint32_t session_id = 0;
+  std::string resource_url;
+  std::vector<sstp::FanoutDeviceEntry> entries;
+};
+
+// Relay: an Attach passed sstp.md §8.7 and auth.md §5.2 A2 (token well-formed, ResourceURL
+// empty or ours). Answer with answer_attach() and the identity's K_id.
+struct AttachRequested {
+  std::uint32_t event_id = 0;
+  std::string identity_url;
+};
+// Either role: an attach session ended (auth.md §5.2). `attached`: the identity joined
+// AttachedIdentities on this connection. `reason_id` is the Close reason sent or received.
+struct AttachResult {
+  std::uint32_t event_id = 0;
+  std::string identity_url;
+  bool attached = false;
+  std::uint8_t reason_id = 0;
+};
+// Relay: a Register for an identity attached on this connection (others are answered by the
+// engine). Answer with respond_register().
+struct RegisterRequested {
+  std::uint32_t event_id = 0;
+  std::string identity_url;
+};
+// Client: the relay answered our Register (TryLater when it closed the session unanswered).
+struct RegisterResult {
+  std::uint32_t event_id = 0;
+  std::string identity_url;
+  sstp::AttachResponseId response = sstp::AttachResponseId::TryLater;
+};
+
 // A message sequence arrives on a session the peer originated (§9.2).
 struct MessageStarted {
   std::uint32_t session_id = 0;
@@ -109,16 +144,17 @@ struct Acknowledged {
 struct ConnectionClosed {
   bool by_peer = false;
   sstp::ConnectCloseReason reason = sstp::ConnectCloseReason::NoReason;  // sent or received
-  std::uint16_t return_time = 0;                                          // with Resting
+  std::uint16_t return_time = 0;                                         // with Resting
   std::optional<sstp::ConnectResponseId> refused;  // the handshake was refused with this id
   std::uint16_t retry_time = 0;                    // with TryLater
   std::error_code error;                           // the local cause, when there is one
   std::vector<std::uint64_t> unacknowledged;
 };
 
-using Event = std::variant<ConnectRequested, Established, Authenticated, SessionRequested,
-                           SessionReady, SessionPaused, SessionRefused, SessionClosed, FanoutStatus,
-                           MessageStarted, MessageData, MessageEnded, MessageAborted, Acknowledged,
-                           ConnectionClosed>;
+using Event =
+    std::variant<ConnectRequested, Established, Authenticated, SessionRequested, SessionReady,
+                 SessionPaused, SessionRefused, SessionClosed, FanoutStatus, FanoutRequested,
+                 AttachRequested, AttachResult, RegisterRequested, RegisterResult, MessageStarted,
+                 MessageData, MessageEnded, MessageAborted, Acknowledged, ConnectionClosed>;
 
 }  // namespace grove::engine

@@ -3,13 +3,14 @@
 #include <algorithm>
 
 #include "engine/connection.hpp"
+#include "sstp/url.hpp"
 
 namespace grove::engine {
 
 using sstp::CloseReason;
 using sstp::ConnectCloseReason;
-using sstp::OpenResponseId;
 using sstp::errc;
+using sstp::OpenResponseId;
 namespace flag = sstp::message_flag;
 
 namespace {
@@ -64,8 +65,7 @@ bool Connection::is_peer_parity(std::uint32_t id) const {
 
 bool Connection::session_ready(std::uint32_t id) const {
   auto it = sessions_.find(id);
-  return it != sessions_.end() && it->second.originated &&
-         it->second.state == SessionState::ready;
+  return it != sessions_.end() && it->second.originated && it->second.state == SessionState::ready;
 }
 
 // §8.4 steps 3-4 (steps 1-2 are the state gates of handle()).
@@ -74,7 +74,7 @@ bool Connection::check_new_session_id(std::uint32_t id) {
     fail(ConnectCloseReason::ProtocolError, errc::bad_session_id);
     return false;
   }
-  if (sessions_.count(id) || closed_ids_.count(id)) {
+  if (id_in_use(id)) {
     fail(ConnectCloseReason::TooManyUnknownSessionCmds, errc::session_id_in_use);
     return false;
   }
@@ -163,8 +163,9 @@ std::error_code Connection::open_fanout(std::string resource_url,
   }
   Session& s = sessions_[id];
   s.fanout.reserve(f.entries.size());
-  for (auto& e : f.entries) s.fanout.push_back({std::move(e.identity_url), std::move(e.device_url),
-                                                std::move(e.relay_url), false});
+  for (auto& e : f.entries)
+    s.fanout.push_back(
+        {std::move(e.identity_url), std::move(e.device_url), std::move(e.relay_url), false});
   session_id = id;
   return {};
 }
@@ -298,9 +299,9 @@ void Connection::on_session_status(const sstp::SessionStatus& st) {
     const bool relay_failure = ev.status_id >= 0x01 && ev.status_id <= 0x03;
     for (std::size_t i = 0; i < s.fanout.size(); ++i) {
       auto& e = s.fanout[i];
-      const bool match = relay_failure ? e.relay_url == st.device_url
-                                       : e.device_url == st.device_url &&
-                                             e.identity_url == st.identity_url;
+      const bool match = relay_failure
+                             ? e.relay_url == st.device_url
+                             : e.device_url == st.device_url && e.identity_url == st.identity_url;
       if (match) {
         e.failed = true;
         ev.failed_entries.push_back(static_cast<std::uint16_t>(i));
@@ -319,20 +320,88 @@ void Connection::on_open(const sstp::Open& o) {
   events_.push_back(SessionRequested{o.session_id, o.resource_url, o.identity_url, o.device_url});
 }
 
-// A client answers FanoutOpen itself (§8.5: MultidropSupported and SingleHopSupported false).
+bool Connection::is_local_url(const std::string& url) const {
+  return url == opt_.local_device_url ||
+         std::find(opt_.local_device_urls.begin(), opt_.local_device_urls.end(), url) !=
+             opt_.local_device_urls.end();
+}
+
 void Connection::on_fanout_open(const sstp::FanoutOpen& f) {
   if (!check_new_session_id(f.session_id)) return;
-  OpenResponseId answer = OpenResponseId::Ok;
-  if (!f.entries.empty()) {
-    answer = OpenResponseId::FanoutNotSupported;
-    for (const auto& e : f.entries) {
-      const bool local = e.relay_url.empty() || e.relay_url == opt_.local_device_url ||
-                         std::find(opt_.local_device_urls.begin(), opt_.local_device_urls.end(),
-                                   e.relay_url) != opt_.local_device_urls.end();
-      if (local) answer = OpenResponseId::NoFanoutEntries;
-    }
+  auto answer = [&](OpenResponseId id) {
+    (void)send(sstp::OpenResponse{f.session_id, static_cast<std::uint8_t>(id)});
+  };
+  if (f.entries.empty()) return answer(OpenResponseId::Ok);  // §10.7 step 4 / §8.5
+  if (!opt_.relay) {
+    // A client answers itself (§8.5: MultidropSupported and SingleHopSupported false).
+    const bool any_local = std::any_of(f.entries.begin(), f.entries.end(), [&](const auto& e) {
+      return e.relay_url.empty() || is_local_url(e.relay_url);
+    });
+    return answer(any_local ? OpenResponseId::NoFanoutEntries : OpenResponseId::FanoutNotSupported);
   }
-  (void)send(sstp::OpenResponse{f.session_id, static_cast<std::uint8_t>(answer)});
+  // §10.7 steps 6-8 (step 5 never applies: a Grove relay does multi-drop).
+  for (const auto& e : f.entries)
+    if (!e.relay_url.empty() && !is_local_url(e.relay_url))
+      return answer(OpenResponseId::FanoutNotSupported);
+  if (f.resource_url == "grooveWanDPP") return answer(OpenResponseId::NoResource);
+  const bool bad = !sstp::is_valid_url(f.resource_url) ||
+                   std::any_of(f.entries.begin(), f.entries.end(), [](const auto& e) {
+                     return e.identity_url.empty() || !sstp::is_valid_url(e.identity_url) ||
+                            (!e.device_url.empty() && !sstp::is_valid_url(e.device_url)) ||
+                            (!e.relay_url.empty() && !sstp::is_valid_url(e.relay_url)) ||
+                            !e.failover_device_urls.empty();
+                   });
+  if (bad) return answer(OpenResponseId::Unknown);
+  Session s;  // step 3: 'opening', receiver; the owner decides step 9
+  s.fanout.reserve(f.entries.size());
+  for (const auto& e : f.entries)
+    s.fanout.push_back({e.identity_url, e.device_url, e.relay_url, false});
+  sessions_.emplace(f.session_id, std::move(s));
+  events_.push_back(FanoutRequested{f.session_id, f.resource_url, f.entries});
+}
+
+std::error_code Connection::respond_fanout(std::uint32_t session_id, Availability a,
+                                           const std::vector<std::uint16_t>& faulted) {
+  auto it = sessions_.find(session_id);
+  if (state_ != State::established || it == sessions_.end() || it->second.originated ||
+      it->second.fanout.empty() || it->second.answered)
+    return errc::no_such_session;
+  for (auto i : faulted)
+    if (i >= it->second.fanout.size()) return errc::no_such_session;
+  std::set<std::uint16_t> unique(faulted.begin(), faulted.end());
+  if (a == Availability::fault || unique.size() == it->second.fanout.size())
+    return respond_open(session_id, Availability::fault);  // step 9: Unknown, removed
+  if (auto ec = respond_open(session_id, a)) return ec;    // step 10
+  if (unique.empty()) return {};
+  return report_fanout_status(session_id, sstp::StatusId::LockedOut,
+                              std::vector<std::uint16_t>(unique.begin(), unique.end()));
+}
+
+std::error_code Connection::report_fanout_status(std::uint32_t session_id, sstp::StatusId status,
+                                                 const std::vector<std::uint16_t>& entries) {
+  auto it = sessions_.find(session_id);
+  if (state_ != State::established || it == sessions_.end() || it->second.originated ||
+      it->second.fanout.empty())
+    return errc::no_such_session;
+  auto& fan = it->second.fanout;
+  std::set<std::uint16_t> fresh;
+  for (auto i : entries) {
+    if (i >= fan.size()) return errc::no_such_session;
+    if (!fan[i].failed) fresh.insert(i);
+  }
+  if (fresh.empty()) return {};
+  for (auto i : fresh) fan[i].failed = true;
+  const auto sid = static_cast<std::uint8_t>(status);
+  if (minor_ >= sstp::kMinor16) {  // form B: one command, copied from the lowest index
+    const auto& low = fan[*fresh.begin()];
+    return send(sstp::SessionStatus{session_id, sid, low.device_url, low.identity_url,
+                                    std::vector<std::uint16_t>(fresh.begin(), fresh.end())});
+  }
+  for (auto i : fresh)  // form A on 1.5: one command per entry
+    if (auto ec =
+            send(sstp::SessionStatus{session_id, sid, fan[i].device_url, fan[i].identity_url, {}}))
+      return ec;
+  return {};
 }
 
 std::error_code Connection::respond_open(std::uint32_t session_id, Availability a) {
@@ -343,7 +412,10 @@ std::error_code Connection::respond_open(std::uint32_t session_id, Availability 
   OpenResponseId answer = OpenResponseId::Unknown;
   if (!s.answered) {  // §8.4 step 7
     switch (a) {
-      case Availability::ready: answer = OpenResponseId::Ok; s.state = SessionState::ready; break;
+      case Availability::ready:
+        answer = OpenResponseId::Ok;
+        s.state = SessionState::ready;
+        break;
       case Availability::not_ready:
         answer = OpenResponseId::OkStopSending;
         s.state = SessionState::suspended;
@@ -437,8 +509,7 @@ void Connection::on_data(const sstp::Data& d) {
   rs = ReceiverState::buffering;
   if (!s) return;  // leftover data is discarded
   s->received_bytes += d.application_data.size();
-  if (!d.application_data.empty())
-    events_.push_back(MessageData{d.session_id, d.application_data});
+  if (!d.application_data.empty()) events_.push_back(MessageData{d.session_id, d.application_data});
 }
 
 void Connection::on_end_message(const sstp::EndMessage& e) {
@@ -473,6 +544,7 @@ void Connection::on_noop(const sstp::Noop& n) {
 // ---------------------------------------------------------------- Close (§8.6)
 
 void Connection::on_close(const sstp::Close& c) {
+  if (close_identity_session(c.session_id, known_close_reason(c.reason_id))) return;
   auto it = sessions_.find(c.session_id);
   if (it == sessions_.end()) return;  // step 2: ignored, ClosedSessionIds included
   SessionClosed ev{c.session_id, known_close_reason(c.reason_id), true, {}};
@@ -489,7 +561,8 @@ void Connection::on_close(const sstp::Close& c) {
 std::error_code Connection::close_session(std::uint32_t session_id, CloseReason reason) {
   auto it = sessions_.find(session_id);
   if (state_ != State::established || it == sessions_.end()) return errc::no_such_session;
-  const ReceiverState leftover = it->second.originated ? ReceiverState::waiting : it->second.receiver;
+  const ReceiverState leftover =
+      it->second.originated ? ReceiverState::waiting : it->second.receiver;
   (void)send(sstp::Close{session_id, static_cast<std::uint8_t>(reason)});
   remove_session(session_id);
   remember_closed(session_id, leftover);

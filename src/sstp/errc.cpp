@@ -87,6 +87,10 @@ class Category final : public std::error_category {
         return "no free SessionId left (§8.2)";
       case errc::connection_closed:
         return "the connection has ended";
+      case errc::attach_in_progress:
+        return "an attach or register session is already open on this connection";
+      case errc::wrong_role:
+        return "this call belongs to the other side of the connection";
     }
     return "unknown grove.sstp error " + std::to_string(value);
   }

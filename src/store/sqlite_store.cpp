@@ -127,6 +127,12 @@ void SqliteStore::remove(std::vector<std::uint64_t> ids,
   impl_->enqueue(detail::RemoveJob{std::move(ids), std::move(done)});
 }
 
+void SqliteStore::register_device(std::string identity_url, std::string device_url,
+                                  std::function<void(std::error_code, bool)> done) {
+  impl_->enqueue(
+      detail::RegisterJob{std::move(identity_url), std::move(device_url), std::move(done), false});
+}
+
 void SqliteStore::purge(std::int64_t arrival_before_unix, std::int64_t now_unix,
                         std::function<void(std::error_code, std::uint64_t removed)> done) {
   impl_->enqueue(detail::PurgeJob{arrival_before_unix, now_unix, std::move(done), 0});

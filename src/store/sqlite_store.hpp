@@ -94,6 +94,8 @@ class SqliteStore final : public Store {
   void remove(std::vector<std::uint64_t> ids, std::function<void(std::error_code)> done) override;
   void purge(std::int64_t arrival_before_unix, std::int64_t now_unix,
              std::function<void(std::error_code, std::uint64_t removed)> done) override;
+  void register_device(std::string identity_url, std::string device_url,
+                       std::function<void(std::error_code, bool added)> done) override;
 
   // Must not be called from the store thread (that is, not from inside the Poster itself).
   void close() override;

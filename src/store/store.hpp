@@ -113,6 +113,10 @@ class Store {
   // Deletes delivered (or expired) copies. Unknown ids are ignored.
   virtual void remove(std::vector<std::uint64_t> ids,
                       std::function<void(std::error_code)> done) = 0;
+  // Registers a device for an identity (sstp.md §11 Register) without blocking the caller.
+  // `added` is false when it was registered already or the identity or device is gone.
+  virtual void register_device(std::string identity_url, std::string device_url,
+                               std::function<void(std::error_code, bool added)> done) = 0;
   // Deletes copies that arrived before `arrival_unix` and are not ephemeral, and ephemeral
   // copies whose ExpirationTime <= now_unix (sstp.md §10.6, §10.8). Reports how many went.
   virtual void purge(std::int64_t arrival_before_unix, std::int64_t now_unix,

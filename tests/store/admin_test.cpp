@@ -110,6 +110,34 @@ TEST_F(StoreAdminTest, RegistrationsFollowTheirDeviceAndIdentity) {
   EXPECT_TRUE(regs.empty());
 }
 
+// The relay's Register path: asynchronous, on the store thread; never fails the group commit.
+TEST_F(StoreAdminTest, RegisterDeviceFromTheHotPath) {
+  ASSERT_FALSE(store->add_device({kPhone, secret(1), true}));
+  ASSERT_FALSE(store->add_identity({kBob, secret(3)}));
+  auto reg = [&](const std::string& identity, const std::string& device) {
+    std::pair<std::error_code, bool> r;
+    bool done = false;
+    store->register_device(identity, device, [&](std::error_code ec, bool added) {
+      r = {ec, added};
+      done = true;
+    });
+    EXPECT_TRUE(loop.run_until([&] { return done; }));
+    return r;
+  };
+  auto r = reg(kBob, kPhone);
+  EXPECT_FALSE(r.first);
+  EXPECT_TRUE(r.second);
+  r = reg(kBob, kPhone);  // again: harmless
+  EXPECT_FALSE(r.first);
+  EXPECT_FALSE(r.second);
+  r = reg("grove://relay.example/i/nobody", kPhone);  // vanished identity: nothing, no error
+  EXPECT_FALSE(r.first);
+  EXPECT_FALSE(r.second);
+  std::multimap<std::string, std::string> regs;
+  ASSERT_FALSE(store->list_registrations(regs));
+  EXPECT_EQ(regs, (std::multimap<std::string, std::string>{{kBob, kPhone}}));
+}
+
 TEST_F(StoreAdminTest, RemoveDeviceRemovesItsQueueOnly) {
   ASSERT_FALSE(store->add_device({kPhone, secret(1), true}));
   ASSERT_FALSE(store->add_device({kLaptop, secret(2), true}));

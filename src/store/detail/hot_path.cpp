@@ -24,6 +24,12 @@ constexpr std::string_view kLoad =
     "sender_device, arrival_unix, data "
     "FROM messages WHERE target_device = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
 constexpr std::string_view kRemove = "DELETE FROM messages WHERE id = ?1";
+// Never fails on a vanished identity or device (the foreign keys would fail the whole group
+// commit, appends included): it then adds nothing.
+constexpr std::string_view kRegister =
+    "INSERT OR IGNORE INTO registrations (identity_url, device_url) "
+    "SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM identities WHERE url = ?1) "
+    "AND EXISTS (SELECT 1 FROM devices WHERE url = ?2)";
 // sstp.md §10.2/§10.8: non-ephemeral copies are kept at most the retention time ...
 constexpr std::string_view kPurgeRetained =
     "DELETE FROM messages WHERE expiration_time IS NULL AND arrival_unix < ?1";
@@ -119,6 +125,7 @@ std::error_code HotPath::create(DbPtr db, const SqliteOptions& opts, std::unique
       {&h->insert_, kInsert},
       {&h->load_, kLoad},
       {&h->remove_, kRemove},
+      {&h->register_, kRegister},
       {&h->purge_retained_, kPurgeRetained},
       {&h->purge_expired_, kPurgeExpired},
   };
@@ -179,6 +186,15 @@ int HotPath::run_job(RemoveJob& j) {
     if (rc != SQLITE_OK) return rc;
   }
   return SQLITE_OK;
+}
+
+int HotPath::run_job(RegisterJob& j) {
+  StmtScope scope(register_.get());
+  int rc = bind_text(register_.get(), 1, j.identity_url);
+  if (rc == SQLITE_OK) rc = bind_text(register_.get(), 2, j.device_url);
+  if (rc == SQLITE_OK) rc = step_done(register_.get());
+  if (rc == SQLITE_OK) j.added = sqlite3_changes64(db_.get()) > 0;
+  return rc;
 }
 
 int HotPath::run_job(PurgeJob& j) {

@@ -32,6 +32,7 @@ class HotPath {
   [[nodiscard]] int run_job(LoadJob& j);
   [[nodiscard]] int run_job(RemoveJob& j);
   [[nodiscard]] int run_job(PurgeJob& j);
+  [[nodiscard]] int run_job(RegisterJob& j);
   [[nodiscard]] int step_done(sqlite3_stmt* st);
 
   DbPtr db_;  // declared first: destroyed after the statements
@@ -43,6 +44,7 @@ class HotPath {
   StmtPtr insert_;
   StmtPtr load_;
   StmtPtr remove_;
+  StmtPtr register_;
   StmtPtr purge_retained_;
   StmtPtr purge_expired_;
 };

@@ -41,7 +41,16 @@ struct PurgeJob {
   std::uint64_t removed = 0;  // result
 };
 
-using Job = std::variant<AppendJob, LoadJob, RemoveJob, PurgeJob>;
+// sstp.md §11 Register from the relay's event loop. `added` is false when the registration
+// was already there, or the identity or device no longer exists.
+struct RegisterJob {
+  std::string identity_url;
+  std::string device_url;
+  std::function<void(std::error_code, bool added)> done;
+  bool added = false;  // result
+};
+
+using Job = std::variant<AppendJob, LoadJob, RemoveJob, PurgeJob, RegisterJob>;
 
 // What a job weighs against the group-commit limits (SqliteOptions::max_batch_*): an append
 // counts its copies and their data bytes, every other job one copy and no bytes.
@@ -76,6 +85,8 @@ inline std::function<void()> completion(Job&& job, std::error_code ec) {
           };
         } else if constexpr (std::is_same_v<J, RemoveJob>) {
           return [done = std::move(j.done), ec] { done(ec); };
+        } else if constexpr (std::is_same_v<J, RegisterJob>) {
+          return [done = std::move(j.done), ec, added = !ec && j.added] { done(ec, added); };
         } else {
           return [done = std::move(j.done), ec, n = ec ? 0 : j.removed] { done(ec, n); };
         }
