@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "relay/relay.hpp"
@@ -21,6 +22,11 @@ std::string peer_of(const net::ByteStream& s) {
   return sp == std::string::npos ? d : d.substr(sp + 1);
 }
 constexpr const char* kGrooveWanDpp = "grooveWanDPP";
+// "127.0.0.1:5000" -> "127.0.0.1", "[::1]:5000" -> "[::1]": the source of rate limiting.
+std::string address_of(const std::string& peer) {
+  auto colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
 }  // namespace
 
 ClientConn::ClientConn(Relay& relay, net::ByteStreamPtr stream, const engine::Options& eo)
@@ -46,10 +52,15 @@ void ClientConn::handle(engine::ConnectRequested& ev) {
   auto refuse = [&](ConnectResponseId id, std::uint16_t retry, const char* why) {
     spdlog::info("event=refused peer={} device={} response={} cause=\"{}\"", peer_, device_url_,
                  static_cast<int>(id), why);
-    if (id == ConnectResponseId::AuthenticationFailed) ++relay_.metrics().auth_failures;
+    if (id == ConnectResponseId::AuthenticationFailed) {
+      ++relay_.metrics().auth_failures;
+      relay_.auth_failed(address_of(peer_), device_url_);
+    }
     (void)conn_.refuse_connection(id, retry);
   };
   if (relay_.shutting_down()) return refuse(ConnectResponseId::TryLater, 30, "shutting down");
+  if (relay_.options().require_authentication && relay_.auth_limited(address_of(peer_), device_url_))
+    return refuse(ConnectResponseId::TryLater, 60, "too many failed authentications");
   if (!relay_.options().require_authentication) {
     (void)conn_.accept_connection();
     return;
@@ -81,21 +92,74 @@ void ClientConn::handle(engine::SessionRequested& ev) {
     a = Availability::fault, why = "grooveWanDPP";
   } else if (inbound_.size() >= relay_.options().max_inbound_sessions) {
     a = Availability::fault, why = "too many inbound sessions";
-  } else if (ev.device_url.empty()) {
-    // Identity-targeted sessions need Register/Attach (sstp.md §11), not built yet.
-    a = Availability::fault, why = "identity-targeted sessions are not supported yet";
-  } else if (!relay_.device_known(ev.device_url)) {
+  } else if (ev.device_url.empty() && !relay_.identity(ev.identity_url)) {
+    a = Availability::fault, why = "unknown identity";
+  } else if (!ev.device_url.empty() && !relay_.device_known(ev.device_url)) {
     a = Availability::fault, why = "unknown or disabled device";
   }
   if (why) spdlog::info("event=open_refused peer={} session={} cause=\"{}\"", peer_, ev.session_id, why);
   if (a == Availability::ready) {
     Inbound& in = inbound_[ev.session_id];
     in.resource_url = ev.resource_url;
-    in.identity_url = ev.identity_url;
-    in.device_url = ev.device_url;
+    in.targets = {RouteTarget{ev.identity_url, ev.device_url}};
+    in.faulted = {false};
     ++relay_.metrics().sessions_opened;
   }
   (void)conn_.respond_open(ev.session_id, a);
+}
+
+// §10.7 steps 9-10: entries naming unknown or disabled recipients are in 'fault'.
+void ClientConn::handle(engine::FanoutRequested& ev) {
+  std::vector<std::uint16_t> faulted;
+  Inbound in;
+  in.resource_url = ev.resource_url;
+  in.fanout = true;
+  for (std::size_t i = 0; i < ev.entries.size(); ++i) {
+    const auto& e = ev.entries[i];
+    const bool known = e.device_url.empty() ? relay_.identity(e.identity_url) != nullptr
+                                            : relay_.device_known(e.device_url);
+    in.targets.push_back({e.identity_url, e.device_url});
+    in.faulted.push_back(!known);
+    if (!known) faulted.push_back(static_cast<std::uint16_t>(i));
+  }
+  Availability a = Availability::ready;
+  if (inbound_.size() >= relay_.options().max_inbound_sessions) a = Availability::fault;
+  if (a == Availability::ready && faulted.size() < ev.entries.size()) {
+    inbound_[ev.session_id] = std::move(in);
+    ++relay_.metrics().sessions_opened;
+  }
+  spdlog::info("event=fanout_open peer={} session={} entries={} faulted={}", peer_, ev.session_id,
+               ev.entries.size(), faulted.size());
+  (void)conn_.respond_fanout(ev.session_id, a, faulted);
+}
+
+// ---------------------------------------------------------------- identities (§11)
+
+void ClientConn::handle(engine::AttachRequested& ev) {
+  const store::IdentityRecord* id = relay_.identity(ev.identity_url);
+  (void)conn_.answer_attach(ev.event_id, id ? std::optional<auth::Secret>(id->secret) : std::nullopt);
+}
+
+void ClientConn::handle(engine::AttachResult& ev) {
+  if (!ev.attached) {
+    ++relay_.metrics().auth_failures;
+    spdlog::info("event=attach_failed peer={} device={} identity={} reason={}", peer_, device_url_,
+                 ev.identity_url, ev.reason_id);
+    return;
+  }
+  spdlog::info("event=attached peer={} device={} identity={}", peer_, device_url_, ev.identity_url);
+  rescan();
+}
+
+void ClientConn::handle(engine::RegisterRequested& ev) {
+  std::weak_ptr<ClientConn> self = shared_from_this();
+  const std::uint32_t id = ev.event_id;
+  relay_.register_device(ev.identity_url, device_url_, [self, id](sstp::AttachResponseId answer) {
+    auto c = self.lock();
+    if (!c || c->closed_) return;
+    (void)c->conn_.respond_register(id, answer);
+    c->driver_.kick();
+  });
 }
 
 void ClientConn::handle(engine::MessageStarted& ev) {
@@ -144,22 +208,49 @@ void ClientConn::handle(engine::MessageEnded& ev) {
   }
   const std::uint32_t sid = ev.session_id;
   const std::uint64_t seq = ev.seq;
+  std::vector<RouteTarget> targets;
+  std::vector<std::size_t> index;  // targets[k] is entry index[k] of the session
+  for (std::size_t i = 0; i < in.targets.size(); ++i) {
+    if (in.faulted[i]) continue;  // an entry in 'fault' counts as 'complete' (§10.7)
+    targets.push_back(in.targets[i]);
+    index.push_back(i);
+  }
   std::weak_ptr<ClientConn> self = shared_from_this();
-  relay_.route(*this, in.resource_url, in.identity_url, in.device_url, in.header,
-               std::move(in.data), [self, sid, seq](bool stored, CloseReason refuse) {
+  relay_.route(*this, in.resource_url, targets, in.header, std::move(in.data),
+               [self, sid, seq, index](bool ok, std::vector<std::size_t> over) {
                  auto c = self.lock();
                  if (!c || c->closed_) return;  // not acknowledged: the sender re-sends
-                 if (!stored) {
-                   c->close(ConnectCloseReason::InternalError);
-                   return;
-                 }
-                 if (refuse != CloseReason::NoReason) {
-                   c->inbound_.erase(sid);
-                   (void)c->conn_.close_session(sid, refuse);
-                 }
-                 c->conn_.message_processed(seq);  // durable: acknowledge (§10.2)
-                 c->driver_.kick();
+                 for (auto& k : over) k = index[k];
+                 c->stored(sid, seq, ok, over);
                });
+}
+
+// Every copy of a sequence is durable (or disposed of by a rule): acknowledge it (§10.2).
+// Targets over their quota fail: an Open session closes, fanout entries go to 'fault'.
+void ClientConn::stored(std::uint32_t sid, std::uint64_t seq, bool ok,
+                        const std::vector<std::size_t>& over) {
+  if (!ok) return close(ConnectCloseReason::InternalError);
+  auto it = inbound_.find(sid);
+  if (!over.empty() && it != inbound_.end()) {
+    Inbound& in = it->second;
+    if (!in.fanout) {
+      inbound_.erase(it);
+      (void)conn_.close_session(sid, CloseReason::QuotaWouldBeExceeded);
+    } else {
+      std::vector<std::uint16_t> entries;
+      for (auto i : over) {
+        in.faulted[i] = true;
+        entries.push_back(static_cast<std::uint16_t>(i));
+      }
+      (void)conn_.report_fanout_status(sid, sstp::StatusId::QuotaWouldBeExceeded, entries);
+      if (std::all_of(in.faulted.begin(), in.faulted.end(), [](bool f) { return f; })) {
+        inbound_.erase(it);
+        (void)conn_.close_session(sid, CloseReason::EmptySession);
+      }
+    }
+  }
+  conn_.message_processed(seq);
+  driver_.kick();
 }
 
 void ClientConn::handle(engine::MessageAborted& ev) {
@@ -174,6 +265,23 @@ void ClientConn::start_delivery() {
   load_more();
 }
 
+bool ClientConn::deliverable(const store::StoredMessage& m) const {
+  return !m.identity_targeted || conn_.identity_attached(m.identity_url);
+}
+
+bool ClientConn::held(std::uint64_t id) const {
+  if (inflight_.count(id)) return true;
+  return std::any_of(pending_.begin(), pending_.end(), [id](const auto& m) { return m.id == id; });
+}
+
+void ClientConn::rescan() {
+  ++load_generation_;
+  loading_ = false;
+  loaded_up_to_ = 0;
+  caught_up_ = false;
+  load_more();
+}
+
 void ClientConn::load_more() {
   if (loading_ || caught_up_ || closed_ || pending_.size() >= relay_.options().max_unacked_deliveries)
     return;
@@ -184,10 +292,11 @@ void ClientConn::load_more() {
   more_ = false;
   const std::size_t batch = relay_.options().max_unacked_deliveries;
   std::weak_ptr<ClientConn> self = shared_from_this();
+  const std::uint64_t generation = load_generation_;
   relay_.store().load_queue(device_url_, loaded_up_to_, batch,
-                            [self](std::error_code ec, std::vector<store::StoredMessage> got) {
+                            [self, generation](std::error_code ec, std::vector<store::StoredMessage> got) {
                               auto c = self.lock();
-                              if (!c || c->closed_) return;
+                              if (!c || c->closed_ || generation != c->load_generation_) return;
                               c->loading_ = false;
                               if (ec) {
                                 spdlog::error("store: cannot load the queue of {}: {}",
@@ -197,6 +306,8 @@ void ClientConn::load_more() {
                               for (auto& m : got) {
                                 if (m.id <= c->loaded_up_to_) continue;
                                 c->loaded_up_to_ = m.id;
+                                // Copies of identities not attached (yet) wait for rescan().
+                                if (!c->deliverable(m) || c->held(m.id)) continue;
                                 c->pending_.push_back(std::move(m));
                               }
                               // The store may cut a page short at its byte limit, so only
@@ -207,7 +318,7 @@ void ClientConn::load_more() {
 }
 
 void ClientConn::deliver_new(const store::StoredMessage& m) {
-  if (closed_ || !authenticated_) return;
+  if (closed_ || !authenticated_ || !deliverable(m)) return;
   if (caught_up_ && !loading_ && m.id > loaded_up_to_) {
     loaded_up_to_ = m.id;
     pending_.push_back(m);
@@ -338,6 +449,12 @@ void ClientConn::handle(engine::ConnectionClosed& ev) {
   closed_ = true;
   if (ev.error == sstp::errc::connection_closed && ev.by_peer) {
     spdlog::info("event=closed peer={} device={} cause=\"stream closed\"", peer_, device_url_);
+  } else if (!ev.by_peer && !authenticated_ &&
+             ev.reason == ConnectCloseReason::DeviceAuthenticationFailed) {
+    ++relay_.metrics().auth_failures;
+    relay_.auth_failed(address_of(peer_), device_url_);
+    spdlog::info("event=auth_failed peer={} device={} cause=\"{}\"", peer_, device_url_,
+                 ev.error ? ev.error.message() : "device proof wrong");
   } else if (ev.error && !ev.by_peer) {
     ++relay_.metrics().protocol_errors;
     spdlog::warn("event=closed peer={} device={} sent=ConnectClose reason={} cause=\"{}\"", peer_,

@@ -22,6 +22,12 @@ struct QueueKey {
   auto operator<=>(const QueueKey&) const = default;
 };
 
+// Where an inbound message goes: one device, or (device_url empty) every device registered
+// for the identity (sstp.md §8.1, §10.2).
+struct RouteTarget {
+  std::string identity_url, device_url;
+};
+
 class ClientConn final : public net::ConnectionHandler,
                          public std::enable_shared_from_this<ClientConn> {
  public:
@@ -38,10 +44,17 @@ class ClientConn final : public net::ConnectionHandler,
   [[nodiscard]] const std::string& device_url() const { return device_url_; }
   [[nodiscard]] bool authenticated() const { return authenticated_; }
   [[nodiscard]] const std::string& peer() const { return peer_; }
+  // Identity-targeted copies are delivered only where the identity is attached (§10.4).
+  [[nodiscard]] bool identity_attached(const std::string& url) const {
+    return conn_.identity_attached(url);
+  }
 
  private:
-  struct Inbound {  // a session the client opened to us
-    std::string resource_url, identity_url, device_url;
+  struct Inbound {  // a session the client opened to us (Open or FanoutOpen)
+    std::string resource_url;
+    std::vector<RouteTarget> targets;  // Open: one; FanoutOpen: its entries, in order
+    std::vector<bool> faulted;         // FanoutOpen entries in 'fault' (§10.7)
+    bool fanout = false;
     bool receiving = false, too_large = false;
     sstp::Message header;
     std::shared_ptr<Bytes> data;
@@ -57,6 +70,10 @@ class ClientConn final : public net::ConnectionHandler,
   void handle(engine::Established& ev);
   void handle(engine::Authenticated& ev);
   void handle(engine::SessionRequested& ev);
+  void handle(engine::FanoutRequested& ev);
+  void handle(engine::AttachRequested& ev);
+  void handle(engine::AttachResult& ev);
+  void handle(engine::RegisterRequested& ev);
   void handle(engine::MessageStarted& ev);
   void handle(engine::MessageData& ev);
   void handle(engine::MessageEnded& ev);
@@ -70,6 +87,10 @@ class ClientConn final : public net::ConnectionHandler,
   void on_authenticated();
   void pump();
   void load_more();
+  void rescan();  // an identity was attached: its copies skipped so far become deliverable
+  bool deliverable(const store::StoredMessage& m) const;
+  bool held(std::uint64_t id) const;  // loaded or in flight on this connection
+  void stored(std::uint32_t sid, std::uint64_t seq, bool ok, const std::vector<std::size_t>& over);
   bool send_one(const store::StoredMessage& m, std::uint32_t session_id);
 
   Relay& relay_;
@@ -89,6 +110,7 @@ class ClientConn final : public net::ConnectionHandler,
   std::uint64_t inflight_bytes_ = 0;
   std::uint64_t loaded_up_to_ = 0;
   bool caught_up_ = false, loading_ = false, more_ = false;
+  std::uint64_t load_generation_ = 0;  // a rescan discards loads that were under way
   std::map<QueueKey, std::uint32_t> session_of_;
   std::map<std::uint32_t, DeliverySession> delivery_;
   std::map<QueueKey, engine::TimePoint> refused_until_;  // §10.4: 300 s after Unknown/Close

@@ -149,6 +149,17 @@ Getting started:
   }
   dev->add_subcommand("list", "List devices (secrets shown only as fingerprints)");
 
+  auto* ident = app.add_subcommand(
+      "identity", "Manage identities (secrets for Attach; devices Register for their messages)");
+  ident->require_subcommand(1);
+  for (auto [name, help] :
+       {std::pair{"add", "Add an identity; prints its new secret once"},
+        {"rotate", "Give an identity a new secret; prints it once"},
+        {"remove", "Delete an identity, its registrations and its pending messages"}}) {
+    ident->add_subcommand(name, help)->add_option("url", url, "IdentityURL")->required();
+  }
+  ident->add_subcommand("list", "List identities and their registered devices");
+
   CLI11_PARSE(app, argc, argv);
   setup_logging(verbosity);
 
@@ -186,6 +197,36 @@ Getting started:
       if (no_auth) o.require_authentication = false;
       o.verbosity = verbosity;
       return run(o);
+    }
+    if (ident->parsed()) {
+      auto st = open_admin_store(db);
+      if (ident->got_subcommand("list")) {
+        std::vector<store::IdentityRecord> list;
+        std::multimap<std::string, std::string> regs;
+        check(st->list_identities(list), "identity table");
+        check(st->list_registrations(regs), "registrations");
+        for (auto& i : list) {
+          std::cout << i.url << "  secret " << auth::fingerprint(i.secret) << "\n";
+          for (auto [lo, hi] = regs.equal_range(i.url); lo != hi; ++lo)
+            std::cout << "  registered " << lo->second << "\n";
+        }
+        return kOk;
+      }
+      if (!valid_url(url)) throw std::invalid_argument("'" + url + "' is not a valid IdentityURL");
+      if (ident->got_subcommand("remove")) {
+        check(st->remove_identity(url), "identity " + url);
+        std::cerr << "done; a running groved picks up the change on SIGHUP\n";
+        return kOk;
+      }
+      auto secret = auth::new_secret();
+      if (ident->got_subcommand("add"))
+        check(st->add_identity({url, secret}), "identity " + url);
+      else
+        check(st->set_identity_secret(url, secret), "identity " + url);
+      std::cout << auth::to_hex(secret) << "\n";
+      std::cerr << "Keep this secret: it is shown only once. Give it to every device that carries "
+                   "the identity (mode 0600).\nA running groved picks up the change on SIGHUP.\n";
+      return kOk;
     }
     if (dev->parsed()) {
       auto st = open_admin_store(db);

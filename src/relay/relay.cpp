@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <ctime>
+#include <set>
 
 #include "net/tcp.hpp"
 #include "net/tcp_stream.hpp"
@@ -109,7 +110,34 @@ void Relay::reload() {
     if (gone) c->close(sstp::ConnectCloseReason::DeviceAuthenticationFailed);
   }
   devices_ = std::move(next);
-  spdlog::info("event=device_table devices={}", devices_.size());
+  std::vector<store::IdentityRecord> ids;
+  std::multimap<std::string, std::string> regs;
+  if (auto ec = store_->list_identities(ids); ec || (ec = store_->list_registrations(regs))) {
+    spdlog::error("cannot read the identity table: {}", ec.message());
+  } else {
+    // auth.md §2.1: a rotated or removed identity is no longer attached anywhere; the
+    // simplest safe answer is to close the connections that attached it.
+    std::map<std::string, store::IdentityRecord> next_ids;
+    for (auto& i : ids) next_ids.emplace(i.url, std::move(i));
+    for (auto& c : conns_) {
+      for (auto& [url, old] : identities_) {
+        auto n = next_ids.find(url);
+        if ((n == next_ids.end() || n->second.secret != old.secret) && c->identity_attached(url)) {
+          c->close(sstp::ConnectCloseReason::DeviceAuthenticationFailed);
+          break;
+        }
+      }
+    }
+    identities_ = std::move(next_ids);
+    registrations_ = std::move(regs);
+  }
+  spdlog::info("event=device_table devices={} identities={} registrations={}", devices_.size(),
+               identities_.size(), registrations_.size());
+}
+
+const store::IdentityRecord* Relay::identity(const std::string& url) const {
+  auto it = identities_.find(url);
+  return it == identities_.end() ? nullptr : &it->second;
 }
 
 const store::DeviceRecord* Relay::device(const std::string& url) const {
@@ -148,54 +176,186 @@ void Relay::closed(ClientConn* c) {
   }
 }
 
+using store::pending_queue;
+
+bool Relay::online_for(const store::StoredMessage& m) const {
+  auto it = by_device_.find(m.target_device);
+  if (it == by_device_.end()) return false;
+  auto c = it->second.lock();
+  // §10.5: an identity-targeted copy's device is online only with the identity attached.
+  return c && c->authenticated() && (!m.identity_targeted || c->identity_attached(m.identity_url));
+}
+
+void Relay::deliver(const store::StoredMessage& m) {
+  if (auto it = by_device_.find(m.target_device); it != by_device_.end())
+    if (auto c = it->second.lock()) c->deliver_new(m);
+}
+
 void Relay::route(const ClientConn& from, const std::string& resource_url,
-                  const std::string& identity_url, const std::string& device_url,
-                  const sstp::Message& header, std::shared_ptr<Bytes> data,
-                  std::function<void(bool, sstp::CloseReason)> done) {
+                  const std::vector<RouteTarget>& targets, const sstp::Message& header,
+                  std::shared_ptr<Bytes> data,
+                  std::function<void(bool, std::vector<std::size_t>)> done) {
   const std::int64_t now = std::time(nullptr);
   const std::uint64_t size = data ? data->size() : 0;
   // §10.6: an expired ephemeral sequence is dropped and acknowledged.
   if ((header.flags & flag::Ephemeral) && static_cast<std::int64_t>(header.expiration_time) <= now)
-    return done(true, sstp::CloseReason::NoReason);
-  // §10.5: DoNotDeliverIfOffline copies for offline targets are discarded.
-  if ((header.flags & flag::DoNotDeliverIfOffline) && !online(device_url))
-    return done(true, sstp::CloseReason::NoReason);
-  auto& q = queues_[device_url];
-  if (q.bytes + size > opt_.max_device_queue_bytes)  // §10.8 per-device storage quota
-    return done(true, sstp::CloseReason::QuotaWouldBeExceeded);
-  store::StoredMessage m;
-  m.target_device = device_url;
-  m.resource_url = resource_url;
-  m.identity_url = identity_url;
-  m.identity_targeted = false;
-  m.header = header;
-  m.header.session_id = 0;
-  m.header.message_count = 0;
-  m.sender_device = from.device_url();
-  m.arrival_unix = now;
-  m.data = std::move(data);
-  q.messages += 1;
-  q.bytes += size;
-  ++metrics_.queued_messages;
-  metrics_.queued_bytes += size;
+    return done(true, {});
+  store::StoredMessage base;
+  base.resource_url = resource_url;
+  base.header = header;
+  base.header.session_id = 0;
+  base.header.message_count = 0;
+  base.sender_device = from.device_url();
+  base.arrival_unix = now;
+  base.data = std::move(data);
+
+  std::vector<store::StoredMessage> copies;
+  std::vector<std::size_t> over_quota;
+  std::set<std::string> seen;  // one copy per device and targeting, even if listed twice
+  std::map<std::string, std::uint64_t> adding;  // bytes this sequence adds per queue
+  auto add = [&](store::StoredMessage m) -> bool {  // false: refused for quota
+    if (!seen.insert(m.target_device + (m.identity_targeted ? " i " + m.identity_url : " d")).second)
+      return true;
+    // §10.5: DoNotDeliverIfOffline copies for offline targets are discarded.
+    if ((header.flags & flag::DoNotDeliverIfOffline) && !online_for(m)) return true;
+    auto& q = queues_[m.target_device];
+    if (q.bytes + adding[m.target_device] + size > opt_.max_device_queue_bytes) return false;
+    adding[m.target_device] += size;
+    copies.push_back(std::move(m));
+    return true;
+  };
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const RouteTarget& t = targets[i];
+    store::StoredMessage m = base;
+    m.identity_url = t.identity_url;
+    if (!t.device_url.empty()) {
+      m.target_device = t.device_url;
+      if (!add(std::move(m))) over_quota.push_back(i);
+      continue;
+    }
+    m.identity_targeted = true;
+    auto [lo, hi] = registrations_.equal_range(t.identity_url);
+    if (lo == hi) {  // nobody registered yet: the pending queue (D copies have no device)
+      if (header.flags & flag::DoNotDeliverIfOffline) continue;
+      m.target_device = pending_queue(t.identity_url);
+      if (!add(std::move(m))) over_quota.push_back(i);
+      continue;
+    }
+    bool any_stored = false, any_refused = false;
+    for (auto r = lo; r != hi; ++r) {
+      store::StoredMessage c = m;
+      c.target_device = r->second;
+      (add(std::move(c)) ? any_stored : any_refused) = true;
+    }
+    if (any_refused && !any_stored) over_quota.push_back(i);
+  }
+  if (copies.empty()) return done(true, std::move(over_quota));
+  for (const auto& m : copies) {
+    auto& q = queues_[m.target_device];
+    q.messages += 1;
+    q.bytes += size;
+    ++metrics_.queued_messages;
+    metrics_.queued_bytes += size;
+  }
   ++appends_in_flight_;
-  std::vector<store::StoredMessage> copies{m};
-  store_->append(std::move(copies), [this, m = std::move(m), done = std::move(done)](
-                                        std::error_code ec, std::vector<std::uint64_t> ids) mutable {
+  auto kept = std::make_shared<std::vector<store::StoredMessage>>(copies);
+  store_->append(std::move(copies), [this, kept, over = std::move(over_quota),
+                                     done = std::move(done)](std::error_code ec,
+                                                             std::vector<std::uint64_t> ids) mutable {
     --appends_in_flight_;
-    if (ec || ids.size() != 1) {
-      spdlog::error("store: cannot write a message for {}: {}", m.target_device, ec.message());
-      removed(m);
-      done(false, sstp::CloseReason::NoReason);
+    if (ec || ids.size() != kept->size()) {
+      spdlog::error("store: cannot write a message ({} copies): {}", kept->size(), ec.message());
+      for (const auto& m : *kept) removed(m);
+      done(false, {});
       maybe_finish();
       return;
     }
-    m.id = ids[0];
-    done(true, sstp::CloseReason::NoReason);
-    if (auto it = by_device_.find(m.target_device); it != by_device_.end())
-      if (auto c = it->second.lock()) c->deliver_new(m);
+    done(true, std::move(over));  // every copy durable: the sender may be acknowledged
+    for (std::size_t i = 0; i < kept->size(); ++i) {
+      (*kept)[i].id = ids[i];
+      deliver((*kept)[i]);
+    }
     maybe_finish();
   });
+}
+
+void Relay::register_device(const std::string& identity_url, const std::string& device_url,
+                            std::function<void(sstp::AttachResponseId)> done) {
+  using sstp::AttachResponseId;
+  bool already = false;
+  std::size_t count = 0;
+  for (auto [lo, hi] = registrations_.equal_range(identity_url); lo != hi; ++lo) {
+    ++count;
+    already = already || lo->second == device_url;
+  }
+  if (already) return done(AttachResponseId::Ok);  // repeating it is harmless (§11)
+  if (count >= opt_.max_registered_devices) return done(AttachResponseId::QuotaWouldBeExceeded);
+  store_->register_device(identity_url, device_url, [this, identity_url, device_url, done](
+                                                        std::error_code ec, bool added) {
+    if (ec) {
+      spdlog::error("store: cannot register {} for {}: {}", device_url, identity_url, ec.message());
+      return done(AttachResponseId::TryLater);
+    }
+    if (!added) return done(AttachResponseId::AuthenticationFailed);  // identity or device gone
+    registrations_.emplace(identity_url, device_url);
+    spdlog::info("event=registered identity={} device={}", identity_url, device_url);
+    // R2: the identity's retained pending messages are copied to the new device first.
+    copy_pending(identity_url, device_url, 0, [done](bool ok) {
+      done(ok ? AttachResponseId::Ok : AttachResponseId::TryLater);
+    });
+  });
+}
+
+void Relay::copy_pending(const std::string& identity_url, const std::string& device_url,
+                         std::uint64_t after_id, std::function<void(bool)> done) {
+  store_->load_queue(pending_queue(identity_url), after_id, 256, [=, this](
+                                                                     std::error_code ec,
+                                                                     std::vector<store::StoredMessage> got) {
+    if (ec) return done(false);
+    if (got.empty()) return done(true);
+    const std::uint64_t last = got.back().id;
+    for (auto& m : got) {
+      m.target_device = device_url;
+      queues_[device_url].messages += 1;
+      queues_[device_url].bytes += m.data ? m.data->size() : 0;
+    }
+    auto kept = std::make_shared<std::vector<store::StoredMessage>>(got);
+    store_->append(std::move(got), [=, this](std::error_code e, std::vector<std::uint64_t> ids) {
+      if (e || ids.size() != kept->size()) return done(false);
+      for (std::size_t i = 0; i < kept->size(); ++i) {
+        (*kept)[i].id = ids[i];
+        deliver((*kept)[i]);
+      }
+      copy_pending(identity_url, device_url, last, done);
+    });
+  });
+}
+
+// auth.md §8: after 10 failures within 60 s, TryLater for 60 s, per source and per device.
+void Relay::auth_failed(const std::string& source, const std::string& device) {
+  const auto now = std::chrono::steady_clock::now();
+  for (const std::string& key : {"addr " + source, "dev " + device}) {
+    auto& q = auth_failures_[key];
+    q.push_back(now);
+    while (!q.empty() && now - q.front() > std::chrono::seconds(60)) q.pop_front();
+    if (q.size() >= 10) {
+      auth_blocked_until_[key] = now + std::chrono::seconds(60);
+      q.clear();
+      spdlog::warn("event=auth_rate_limited key=\"{}\"", key);
+    }
+  }
+  if (auth_failures_.size() > 100000) auth_failures_.clear();  // bounded under a flood
+}
+
+bool Relay::auth_limited(const std::string& source, const std::string& device) {
+  const auto now = std::chrono::steady_clock::now();
+  for (const std::string& key : {"addr " + source, "dev " + device}) {
+    auto it = auth_blocked_until_.find(key);
+    if (it == auth_blocked_until_.end()) continue;
+    if (now < it->second) return true;
+    auth_blocked_until_.erase(it);
+  }
+  return false;
 }
 
 void Relay::removed(const store::StoredMessage& m) {

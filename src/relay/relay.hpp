@@ -2,6 +2,8 @@
 // which device, routing of stored copies, listeners, and shutdown.
 #pragma once
 
+#include <chrono>
+#include <deque>
 #include <list>
 #include <map>
 #include <memory>
@@ -44,23 +46,42 @@ class Relay {
   bool online(const std::string& device_url) const;
   void authenticated(const std::shared_ptr<ClientConn>& c);
   void closed(ClientConn* c);
-  // A complete inbound message: store its copies durably, then call `done(ok)`.
+  const store::IdentityRecord* identity(const std::string& url) const;
+  // A complete inbound message: stores one copy per target device (identity targets expand to
+  // their registered devices, or the identity's pending queue) durably in one transaction,
+  // then calls `done(ok, over_quota)` with the indexes of targets refused for quota (§10.8).
   void route(const ClientConn& from, const std::string& resource_url,
-             const std::string& identity_url, const std::string& device_url,
-             const sstp::Message& header, std::shared_ptr<Bytes> data,
-             std::function<void(bool stored, sstp::CloseReason refuse)> done);
+             const std::vector<RouteTarget>& targets, const sstp::Message& header,
+             std::shared_ptr<Bytes> data,
+             std::function<void(bool ok, std::vector<std::size_t> over_quota)> done);
+  // Register (sstp.md §11 R1, R2): records the registration, copies the identity's pending
+  // messages to the device, then answers.
+  void register_device(const std::string& identity_url, const std::string& device_url,
+                       std::function<void(sstp::AttachResponseId)> done);
+  // grove-auth-1 rate limiting (auth.md §8): a failed device authentication from `source`
+  // (an address) for `device`; limited() says whether their Connects get TryLater now.
+  void auth_failed(const std::string& source, const std::string& device);
+  [[nodiscard]] bool auth_limited(const std::string& source, const std::string& device);
   // A copy left its queue (delivered, expired or dropped).
   void removed(const store::StoredMessage& m);
 
  private:
   void accept(asio::ip::tcp::socket s, const char* kind);
   void maybe_finish();
+  void copy_pending(const std::string& identity_url, const std::string& device_url,
+                    std::uint64_t after_id, std::function<void(bool ok)> done);
+  bool online_for(const store::StoredMessage& m) const;
+  void deliver(const store::StoredMessage& m);
 
   asio::io_context& io_;
   Options opt_;
   std::unique_ptr<store::Store> store_;
   Metrics metrics_;
   std::map<std::string, store::DeviceRecord> devices_;
+  std::map<std::string, store::IdentityRecord> identities_;
+  std::multimap<std::string, std::string> registrations_;  // identity -> device
+  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> auth_failures_;
+  std::map<std::string, std::chrono::steady_clock::time_point> auth_blocked_until_;
   std::map<std::string, store::QueueTotal> queues_;
   std::set<std::shared_ptr<ClientConn>> conns_;
   std::map<std::string, std::weak_ptr<ClientConn>> by_device_;  // newest authenticated

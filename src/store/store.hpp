@@ -62,6 +62,12 @@ struct StoredMessage {
   std::shared_ptr<const Bytes> data;  // shared, so live deliveries need no copy
 };
 
+// The queue (target_device) of an identity's messages while no device is registered for it
+// (sstp.md §10.2). A space never occurs in a valid URL (§3.3), so it cannot name a device.
+inline std::string pending_queue(const std::string& identity_url) {
+  return "pending " + identity_url;
+}
+
 // Count and bytes queued for one device.
 struct QueueTotal {
   std::uint64_t messages = 0;
