@@ -6,12 +6,6 @@
 namespace grove::engine::test {
 namespace {
 
-using sstp::AttachResponseId;
-using sstp::CloseReason;
-using sstp::ConnectCloseReason;
-using sstp::errc;
-using sstp::OpenResponseId;
-
 // auth.md §9.6
 const auth::Secret kIdentitySecret = sequence32(0x20);
 

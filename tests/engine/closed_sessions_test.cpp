@@ -5,13 +5,6 @@
 namespace grove::engine::test {
 namespace {
 
-using sstp::CloseReason;
-using sstp::ConnectCloseReason;
-using sstp::ConnectResponseId;
-using sstp::errc;
-using sstp::OpenResponseId;
-namespace flag = sstp::message_flag;
-
 TEST(Session, LeftoverSequenceAfterWeClosedIsDiscardedButAcknowledged) {
   Connected p;
   const std::uint32_t id = p.client_opens();

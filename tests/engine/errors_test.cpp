@@ -6,9 +6,6 @@
 namespace grove::engine::test {
 namespace {
 
-using sstp::ConnectCloseReason;
-using sstp::errc;
-
 struct Malformed {
   const char* name;
   Bytes bytes;

@@ -5,13 +5,6 @@
 namespace grove::engine::test {
 namespace {
 
-using sstp::CloseReason;
-using sstp::ConnectCloseReason;
-using sstp::ConnectResponseId;
-using sstp::errc;
-using sstp::OpenResponseId;
-namespace flag = sstp::message_flag;
-
 TEST(Handshake, WrongDevice) {
   // §7.3.1 step 4.
   Side relay(relay_options(), kT0);

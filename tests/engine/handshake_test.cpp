@@ -6,13 +6,6 @@
 namespace grove::engine::test {
 namespace {
 
-using sstp::CloseReason;
-using sstp::ConnectCloseReason;
-using sstp::ConnectResponseId;
-using sstp::errc;
-using sstp::OpenResponseId;
-namespace flag = sstp::message_flag;
-
 TEST(Handshake, WorkedExampleBytesMatchSstp14) {
   Pair p;
   EXPECT_EQ(p.client.conn.state(), Connection::State::connecting);          // C1

@@ -5,13 +5,6 @@
 namespace grove::engine::test {
 namespace {
 
-using sstp::CloseReason;
-using sstp::ConnectCloseReason;
-using sstp::ConnectResponseId;
-using sstp::errc;
-using sstp::OpenResponseId;
-namespace flag = sstp::message_flag;
-
 // ---- MessageCount (§9.3, §9.4) ----
 
 // The relay sends `n` messages to the client on one session; returns their seqs at the client.

@@ -6,13 +6,6 @@
 namespace grove::engine::test {
 namespace {
 
-using sstp::CloseReason;
-using sstp::ConnectCloseReason;
-using sstp::ConnectResponseId;
-using sstp::errc;
-using sstp::OpenResponseId;
-namespace flag = sstp::message_flag;
-
 // One line per event, with every field that matters, so two runs can be compared.
 std::string describe(const Event& e) {
   std::ostringstream o;

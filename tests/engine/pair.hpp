@@ -22,6 +22,14 @@
 namespace grove::engine::test {
 
 using namespace std::chrono_literals;
+// The protocol enumerations every engine test speaks of.
+using sstp::AttachResponseId;
+using sstp::CloseReason;
+using sstp::ConnectCloseReason;
+using sstp::ConnectResponseId;
+using sstp::errc;
+using sstp::OpenResponseId;
+namespace flag = sstp::message_flag;
 
 // An arbitrary but fixed start time; nothing depends on its value.
 inline const TimePoint kT0 = TimePoint{} + 1000h;

@@ -6,13 +6,6 @@
 namespace grove::engine::test {
 namespace {
 
-using sstp::CloseReason;
-using sstp::ConnectCloseReason;
-using sstp::ConnectResponseId;
-using sstp::errc;
-using sstp::OpenResponseId;
-namespace flag = sstp::message_flag;
-
 // ---- §9.6 field checks ----
 
 TEST(Receive, TotalSizeMatchIsAccepted) {

@@ -6,13 +6,6 @@
 namespace grove::engine::test {
 namespace {
 
-using sstp::CloseReason;
-using sstp::ConnectCloseReason;
-using sstp::ConnectResponseId;
-using sstp::errc;
-using sstp::OpenResponseId;
-namespace flag = sstp::message_flag;
-
 TEST(Session, ParityInitiatorOddAcceptorEven) {
   Connected p;
   std::uint32_t a = 0, b = 0, c = 0, x = 0, y = 0;

@@ -4,9 +4,6 @@
 namespace grove::engine::test {
 namespace {
 
-using sstp::ConnectCloseReason;
-using sstp::errc;
-
 constexpr auto kTick = 1ms;
 
 // on_timer at `t` on one side only.
