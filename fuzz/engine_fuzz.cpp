@@ -162,6 +162,26 @@ struct Driver {
       } else if (std::holds_alternative<Established>(*e) ||
                  std::holds_alternative<Authenticated>(*e)) {
         maybe_open();
+        if (mode & kInitiator) {  // an identity, as `grove receive --identity` does
+          std::uint32_t id = 0;
+          check_error(conn.attach("grove://relay.example/i/bob", secret(), id));
+        }
+      } else if (auto* at = std::get_if<AttachRequested>(&*e)) {
+        const bool known = rng.below(4) != 0;
+        check_error(
+            conn.answer_attach(at->event_id, known ? std::optional(secret()) : std::nullopt));
+      } else if (auto* ar = std::get_if<AttachResult>(&*e)) {
+        std::uint32_t id = 0;
+        if (ar->attached && (mode & kInitiator))
+          check_error(conn.register_identity(ar->identity_url, id));
+      } else if (auto* rr = std::get_if<RegisterRequested>(&*e)) {
+        check_error(conn.respond_register(
+            rr->event_id, static_cast<sstp::AttachResponseId>(rng.below(2) ? 0 : 0x0b)));
+      } else if (auto* fr = std::get_if<FanoutRequested>(&*e)) {
+        std::vector<std::uint16_t> faulted;
+        for (std::size_t i = 0; i < fr->entries.size(); ++i)
+          if (rng.below(3) == 0) faulted.push_back(static_cast<std::uint16_t>(i));
+        check_error(conn.respond_fanout(fr->session_id, Availability::ready, faulted));
       } else if (std::holds_alternative<SessionRefused>(*e) ||
                  std::holds_alternative<SessionClosed>(*e)) {
         if (rng.below(2) == 0) maybe_open();

@@ -1,6 +1,7 @@
 #include "cli/inbox.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -49,9 +50,9 @@ class ReceiverImpl final : public Receiver {
   struct Incoming {
     std::string user_ref;
     std::optional<sstp::FragmentationFields> fragment;
-    FILE* file = nullptr;
-    fs::path part, final_path;
-    bool failed = false;
+    std::optional<MessageId> id;
+    bool duplicate = false;            // a copy of a message already handled: acknowledge, drop
+    std::shared_ptr<PartialFile> out;  // -o: where the data goes
   };
 
   void handle(Connection& c, engine::ConnectRequested& ev) {
@@ -59,7 +60,8 @@ class ReceiverImpl final : public Receiver {
     (void)c.accept_connection(shared_.secret);
   }
   void handle(Connection&, engine::Established& ev) {
-    if (ev.authenticated) spdlog::info("event=established peer={} device={}", peer_, ev.peer_device_url);
+    if (ev.authenticated)
+      spdlog::info("event=established peer={} device={}", peer_, ev.peer_device_url);
   }
   void handle(Connection&, engine::Authenticated& ev) {
     spdlog::info("event=authenticated peer={} device={}", peer_, ev.device_url);
@@ -76,7 +78,15 @@ class ReceiverImpl final : public Receiver {
   void handle(Connection&, engine::MessageStarted& ev) {
     if (done()) return;
     Incoming& in = incoming_[ev.session_id];
-    in.user_ref = ev.header.user_ref;
+    const UserRef ref = parse_user_ref(ev.header.user_ref);
+    in.duplicate = ref.id && shared_.seen.contains(*ref.id);
+    if (in.duplicate) {
+      spdlog::info("event=duplicate peer={} ref={} (already handled; dropped)", peer_,
+                   ev.header.user_ref);
+      return;
+    }
+    in.id = ref.id;
+    in.user_ref = std::string(ref.rest);
     in.fragment.reset();
     if (ev.header.flags & sstp::message_flag::Fragmentation) in.fragment = ev.header.fragmentation;
     if (shared_.out_dir.empty()) {
@@ -84,77 +94,76 @@ class ReceiverImpl final : public Receiver {
         std::printf("--- from %s ref=%s\n", c_peer(), ev.header.user_ref.c_str());
       return;
     }
-    // A fragment after the first continues the same .part file (fragments of one file arrive
-    // in order on one session, §9.5).
-    const bool continues = in.file && in.fragment && in.fragment->fragment_index > 0;
-    if (continues) return;
-    close_file(in);
-    const std::string name = safe_name(in.user_ref, shared_.received + 1);
-    in.final_path = unique_path(shared_.out_dir, name);
-    in.part = in.final_path.string() + ".part";
-    in.file = std::fopen(in.part.c_str(), "wb");
-    in.failed = in.file == nullptr;
-    if (in.failed) spdlog::error("cannot write {}: check the folder's permissions", in.part.string());
+    in.out = file_for(in);
   }
   void handle(Connection&, engine::MessageData& ev) {
     if (done()) return;
     auto it = incoming_.find(ev.session_id);
-    FILE* out = shared_.out_dir.empty() ? stdout : (it != incoming_.end() ? it->second.file : nullptr);
-    if (out && std::fwrite(ev.data.data(), 1, ev.data.size(), out) != ev.data.size() &&
-        it != incoming_.end()) {
-      it->second.failed = true;
+    if (it != incoming_.end() && it->second.duplicate) return;
+    if (shared_.out_dir.empty()) {
+      (void)std::fwrite(ev.data.data(), 1, ev.data.size(), stdout);
+      return;
     }
+    if (it == incoming_.end() || !it->second.out) return;
+    PartialFile& f = *it->second.out;
+    if (f.file && std::fwrite(ev.data.data(), 1, ev.data.size(), f.file) != ev.data.size())
+      f.failed = true;
   }
   void handle(Connection& c, engine::MessageEnded& ev) {
     if (done()) return;
     Incoming& in = incoming_[ev.session_id];
+    if (in.duplicate) {
+      in.duplicate = false;
+      ++shared_.duplicates;
+      c.message_processed(ev.seq);
+      return;
+    }
     if (shared_.out_dir.empty()) {
       std::fputc('\n', stdout);
       std::fflush(stdout);
     } else {
-      const bool last = !in.fragment || in.fragment->fragment_index + 1 == in.fragment->fragment_count;
-      if (in.file && std::fflush(in.file) != 0) in.failed = true;
-      if (in.failed) {
+      const bool last =
+          !in.fragment || in.fragment->fragment_index + 1 == in.fragment->fragment_count;
+      PartialFile* f = in.out.get();
+      if (f && f->file && std::fflush(f->file) != 0) f->failed = true;
+      if (!f || f->failed) {
         // Not acknowledged: the sender learns the message was not confirmed.
         spdlog::error("could not store a message from {}; it is not acknowledged", peer_);
         c.close(sstp::ConnectCloseReason::InternalError);
         return;
       }
+      f->committed = static_cast<std::uint64_t>(::ftello(f->file));
+      if (in.fragment) f->next_index = in.fragment->fragment_index + 1;
       if (last) {
-        close_file(in);
+        std::fclose(f->file);
+        f->file = nullptr;
         std::error_code ec;
-        fs::rename(in.part, in.final_path, ec);
-        std::printf("%s\n", in.final_path.c_str());
+        fs::rename(f->part, f->final_path, ec);
+        std::printf("%s\n", f->final_path.c_str());
         std::fflush(stdout);
+        if (in.fragment) shared_.partial_files.erase(in.fragment->fragment_message_id);
       }
+      in.out.reset();
     }
+    if (in.id) shared_.seen.insert(*in.id);
     c.message_processed(ev.seq);
     // -n counts what the user sent: a text message or a whole file (all its fragments).
     if (!in.fragment || in.fragment->fragment_index + 1 == in.fragment->fragment_count)
       ++shared_.received;
     if (shared_.on_message) shared_.on_message();
-    if (shared_.count && shared_.received >= shared_.count && shared_.on_done)
-      shared_.on_done();
+    if (shared_.count && shared_.received >= shared_.count && shared_.on_done) shared_.on_done();
   }
   void handle(Connection&, engine::MessageAborted& ev) {
     auto it = incoming_.find(ev.session_id);
     if (it != incoming_.end()) {
-      close_file(it->second);
-      if (!it->second.part.empty()) fs::remove(it->second.part);
+      cut_off(it->second);
       incoming_.erase(it);
     }
   }
   void handle(Connection&, engine::ConnectionClosed& ev) {
-    for (auto& [id, in] : incoming_) {
-      close_file(in);
-      if (!in.part.empty()) {
-        std::error_code ec;
-        fs::remove(in.part, ec);
-      }
-    }
+    for (auto& [id, in] : incoming_) cut_off(in);
     incoming_.clear();
-    const bool normal = !ev.error && !ev.refused &&
-                        ev.reason == sstp::ConnectCloseReason::NoReason;
+    const bool normal = !ev.error && !ev.refused && ev.reason == sstp::ConnectCloseReason::NoReason;
     if (normal || (ev.by_peer && ev.error == sstp::errc::connection_closed))
       spdlog::info("event=closed peer={} {}", peer_, describe(ev));
     else
@@ -163,9 +172,53 @@ class ReceiverImpl final : public Receiver {
   template <typename T>
   void handle(Connection&, T&) {}
 
-  static void close_file(Incoming& in) {
-    if (in.file) std::fclose(in.file);
-    in.file = nullptr;
+  // The file a message's data goes to: the next fragment continues its file's .part (also
+  // after a reconnect: fragments of one file arrive in order, §9.5); anything else starts one.
+  std::shared_ptr<PartialFile> file_for(const Incoming& in) {
+    if (in.fragment) {
+      auto it = shared_.partial_files.find(in.fragment->fragment_message_id);
+      if (it != shared_.partial_files.end()) {
+        if (it->second->next_index == in.fragment->fragment_index) return it->second;
+        spdlog::error("fragment {} of {} arrived where {} was due; starting the file again",
+                      in.fragment->fragment_index, it->second->final_path.string(),
+                      it->second->next_index);
+        shared_.partial_files.erase(it);
+      } else if (in.fragment->fragment_index > 0) {
+        spdlog::warn("fragment {} of {} arrived without the ones before it; saving it alone",
+                     in.fragment->fragment_index, in.user_ref);
+      }
+    }
+    auto f = std::make_shared<PartialFile>();
+    f->final_path = unique_path(shared_.out_dir, safe_name(in.user_ref, shared_.received + 1));
+    f->part = f->final_path.string() + ".part";
+    f->file = std::fopen(f->part.c_str(), "wb");
+    f->failed = f->file == nullptr;
+    if (f->failed)
+      spdlog::error("cannot write {}: check the folder's permissions", f->part.string());
+    if (in.fragment) {
+      f->next_index = in.fragment->fragment_index;
+      shared_.partial_files[in.fragment->fragment_message_id] = f;
+    }
+    return f;
+  }
+
+  // A message cut off (session or connection closed): a lone message's file goes; a fragmented
+  // file keeps its complete fragments for the rest to continue after a reconnect.
+  void cut_off(Incoming& in) {
+    if (!in.out) return;
+    PartialFile& f = *in.out;
+    if (!in.fragment) {
+      if (f.file) std::fclose(f.file);
+      f.file = nullptr;
+      std::error_code ec;
+      fs::remove(f.part, ec);
+    } else if (f.file) {
+      std::fflush(f.file);
+      if (::ftruncate(::fileno(f.file), static_cast<off_t>(f.committed)) != 0 ||
+          ::fseeko(f.file, static_cast<off_t>(f.committed), SEEK_SET) != 0)
+        f.failed = true;
+    }
+    in.out.reset();
   }
   const char* c_peer() const { return peer_.c_str(); }
 

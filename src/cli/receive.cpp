@@ -13,11 +13,47 @@
 namespace grove::cli {
 namespace {
 
-// Wraps the inbox receiver to learn how the connection ended.
+// Wraps the inbox receiver to learn how the connection ended, and attaches (and registers)
+// the identities of --identity once the connection is up, one after the other (sstp.md §11).
 class Watch final : public net::ConnectionHandler {
  public:
-  explicit Watch(Receiver& inner) : inner_(inner) {}
+  Watch(Receiver& inner, const ReceiveOptions& o) : inner_(inner), o_(o) {}
   void on_event(engine::Connection& c, engine::Event& e) override {
+    if (std::holds_alternative<engine::Established>(e)) {
+      next_identity(c);
+    } else if (auto* a = std::get_if<engine::AttachResult>(&e)) {
+      if (!a->attached) {
+        spdlog::error(
+            "identity {}: the relay did not accept its secret ({}); check "
+            "--identity-secret-file",
+            a->identity_url, session_close_name(a->reason_id));
+        identity_failed_ = local_close_ = true;
+        c.close();
+      } else {
+        spdlog::info("event=attached identity={}", a->identity_url);
+        std::uint32_t id = 0;
+        if (!o_.register_identities) {
+          ++next_;
+          next_identity(c);
+        } else if (auto ec = c.register_identity(a->identity_url, id)) {
+          spdlog::error("identity {}: cannot register: {}", a->identity_url, ec.message());
+        }
+      }
+    } else if (auto* r = std::get_if<engine::RegisterResult>(&e)) {
+      if (r->response != sstp::AttachResponseId::Ok) {
+        spdlog::error("identity {}: the relay refused the registration ({})", r->identity_url,
+                      r->response == sstp::AttachResponseId::QuotaWouldBeExceeded
+                          ? "too many devices registered for it"
+                      : r->response == sstp::AttachResponseId::TryLater ? "try again later"
+                                                                        : "not attached");
+        identity_failed_ = local_close_ = true;
+        c.close();
+      } else {
+        spdlog::info("event=registered identity={}", r->identity_url);
+        ++next_;
+        next_identity(c);
+      }
+    }
     if (auto* cc = std::get_if<engine::ConnectionClosed>(&e)) {
       closed_ = true;
       if (!local_close_) {
@@ -30,10 +66,20 @@ class Watch final : public net::ConnectionHandler {
     inner_.on_event(c, e);
   }
   void closing() { local_close_ = true; }
-  int failure() const { return failure_; }
+  int failure() const { return identity_failed_ ? kRefused : failure_; }
 
  private:
+  void next_identity(engine::Connection& c) {
+    if (next_ >= o_.identities.size()) return;
+    std::uint32_t id = 0;
+    if (auto ec = c.attach(o_.identities[next_].url, o_.identities[next_].secret, id))
+      spdlog::error("identity {}: cannot attach: {}", o_.identities[next_].url, ec.message());
+  }
+
   Receiver& inner_;
+  const ReceiveOptions& o_;
+  std::size_t next_ = 0;  // the identity being attached or registered
+  bool identity_failed_ = false;
   bool closed_ = false, local_close_ = false;
   int failure_ = kOk;
 };
@@ -55,7 +101,7 @@ int run_receive(const ReceiveOptions& o) {
   shared.show_meta = o.show_meta;
   shared.count = o.count;
   auto receiver = make_receiver(shared, o.connect.to_string());
-  Watch watch(*receiver);
+  Watch watch(*receiver, o);
   std::unique_ptr<engine::Connection> conn;
   std::unique_ptr<net::Driver> driver;
   int exit_code = kOk;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "auth/grove_auth.hpp"
 #include "net/endpoint.hpp"
@@ -15,11 +16,18 @@ struct ReceiveOptions {
   std::string relay_url;   // Connect.TargetDeviceURL
   std::string device_url;  // ours
   std::optional<auth::Secret> secret;
-  std::string out_dir;     // empty: print
+  std::string out_dir;  // empty: print
   bool show_meta = false;
-  std::uint64_t count = 0;             // stop after this many (0: see idle)
-  std::chrono::milliseconds idle{0};   // stop after this long without a message (0: never)
+  std::uint64_t count = 0;            // stop after this many (0: see idle)
+  std::chrono::milliseconds idle{0};  // stop after this long without a message (0: never)
   std::chrono::milliseconds connect_timeout{10000};
+  // Identities to attach (sstp.md §11): their identity-targeted messages are delivered too.
+  struct Identity {
+    std::string url;
+    auth::Secret secret;
+  };
+  std::vector<Identity> identities;
+  bool register_identities = false;  // --register: Register each identity for this device
 };
 
 int run_receive(const ReceiveOptions& options);

@@ -13,6 +13,7 @@
 #include "auth/grove_auth.hpp"
 #include "net/endpoint.hpp"
 #include "net/proxy_dial.hpp"
+#include "net/tls_stream.hpp"
 
 namespace grove::cli {
 
@@ -22,6 +23,10 @@ struct SendOptions {
   std::string relay_url;     // Connect TargetDeviceURL when sending through a relay ("" = to_url)
   std::string device_url;    // ours
   std::string identity_url;  // destination identity in Open
+  bool to_identity = false;  // identity-targeted: Open with an empty DeviceURL (sstp.md §8.1)
+  // Two or more recipients: one FanoutOpen through the relay (sstp.md §8.5), entries
+  // (identity_url, device, "") in this order.
+  std::vector<std::string> fanout_to;
   std::string resource_url;
   std::vector<std::string> texts;
   std::vector<std::string> files;
@@ -32,13 +37,21 @@ struct SendOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::uint64_t fragment_size = 16ull << 20;
   bool progress = true;
+  std::uint64_t limit_rate = 0;  // --limit-rate: payload bytes per second (0 = unlimited)
+  // --retry-for: after a lost connection, keep reconnecting (sstp.md §7.8 back-off) until this
+  // long passes without an acknowledgement; 0 = never reconnect.
+  std::chrono::milliseconds retry_for{300000};
 
   // Transport fallback (henc.md §11). `connect` is the relay (or peer) and its native port.
   std::uint16_t port_443 = 443;                      // --port-443: direct 443 and CONNECT target
+  std::uint16_t http_port = 80;                      // --http-port: HTTP encapsulations (5-7)
   std::optional<net::HttpProxyConfig> http_proxy;    // --proxy or https_proxy/http_proxy
   std::optional<net::SocksProxyConfig> socks_proxy;  // --socks or all_proxy
   std::vector<std::string> paths;                    // --path: step names in order; empty = auto
   std::filesystem::path path_memory_file;            // last working step per relay; empty = none
+  // --tls: TLS 1.3 inside steps 1-4 (henc.md §8), certificate checked before any SSTP byte.
+  bool tls = false;
+  net::TlsClientConfig tls_config;  // server_name defaults to the host of `connect`
 };
 
 int run_send(const SendOptions& options);

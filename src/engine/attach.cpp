@@ -174,11 +174,14 @@ std::error_code Connection::answer_attach(std::uint32_t event_id,
 void Connection::on_attach_authenticate(const sstp::AttachAuthenticate& m) {
   if (opt_.role != Role::acceptor || !opt_.relay)
     return fail(ConnectCloseReason::ProtocolError, errc::unexpected_command);
-  if (!attach_ || attach_->id != m.event_id || !attach_->answered) {
+  expire_attach_waits();  // a proof after the 30 s wait is stale even before the timer ran
+  if (!attach_ || attach_->id != m.event_id) {
     if (!closed_ids_.count(m.event_id)) count_unknown_session_command();
     return;
   }
   AttachSession& a = *attach_;
+  if (!a.answered)  // a proof before our challenge: a violation on this attach session
+    return finish_attach(a.id, false, CloseReason::ProtocolError, true);
   auto proof = auth::parse_token(m.authentication_token, auth::TokenType::AccountProof);
   if (!proof) {
     const bool stale = other_token_type(m.authentication_token, auth::TokenType::AccountProof);

@@ -46,11 +46,16 @@ ConnectCloseReason known_close_reason(ConnectCloseReason r) {
 
 const char* Connection::state_name(State s) {
   switch (s) {
-    case State::transport_connected: return "transport layer connected";
-    case State::connecting: return "connecting";
-    case State::established: return "established";
-    case State::aborting: return "aborting";
-    case State::gone: return "gone";
+    case State::transport_connected:
+      return "transport layer connected";
+    case State::connecting:
+      return "connecting";
+    case State::established:
+      return "established";
+    case State::aborting:
+      return "aborting";
+    case State::gone:
+      return "gone";
   }
   return "?";
 }
@@ -94,8 +99,7 @@ std::size_t Connection::receive(ByteView in, TimePoint now) {
       break;
     }
     if (r.frame.empty()) break;
-    const bool from_buffer =
-        r.frame.data() < in.data() || r.frame.data() >= in.data() + in.size();
+    const bool from_buffer = r.frame.data() < in.data() || r.frame.data() >= in.data() + in.size();
     sstp::Command cmd;
     if (auto ec = sstp::decode(r.frame, minor_, cmd)) {
       fail(ConnectCloseReason::ProtocolError, static_cast<errc>(ec.value()));
@@ -178,9 +182,8 @@ void Connection::handle(const sstp::Command& cmd, ByteView /*frame*/) {
       return;
   }
   // Relay gate (sstp.md §7.3.3): before the proof only ConnectAuthenticate, Noop, ConnectClose.
-  if (opt_.role == Role::acceptor && !authenticated_ &&
-      id != CommandId::ConnectAuthenticate && id != CommandId::Noop &&
-      id != CommandId::ConnectClose) {
+  if (opt_.role == Role::acceptor && !authenticated_ && id != CommandId::ConnectAuthenticate &&
+      id != CommandId::Noop && id != CommandId::ConnectClose) {
     return fail(ConnectCloseReason::ProtocolError, errc::unexpected_command);
   }
   switch (id) {
@@ -189,25 +192,38 @@ void Connection::handle(const sstp::Command& cmd, ByteView /*frame*/) {
       return fail(ConnectCloseReason::ProtocolError, errc::unexpected_command);
     case CommandId::ConnectAuthenticate:
       return on_connect_authenticate(std::get<sstp::ConnectAuthenticate>(cmd));
-    case CommandId::ConnectClose: return on_connect_close(std::get<sstp::ConnectClose>(cmd));
-    case CommandId::Open: return on_open(std::get<sstp::Open>(cmd));
-    case CommandId::FanoutOpen: return on_fanout_open(std::get<sstp::FanoutOpen>(cmd));
-    case CommandId::OpenResponse: return on_open_response(std::get<sstp::OpenResponse>(cmd));
+    case CommandId::ConnectClose:
+      return on_connect_close(std::get<sstp::ConnectClose>(cmd));
+    case CommandId::Open:
+      return on_open(std::get<sstp::Open>(cmd));
+    case CommandId::FanoutOpen:
+      return on_fanout_open(std::get<sstp::FanoutOpen>(cmd));
+    case CommandId::OpenResponse:
+      return on_open_response(std::get<sstp::OpenResponse>(cmd));
     // §8.7: Attach, Register and AttachAuthenticate only from clients to relays, the
     // responses only from relays; the wrong role is a ProtocolError (attach.cpp).
-    case CommandId::Attach: return on_attach(std::get<sstp::Attach>(cmd));
-    case CommandId::Register: return on_register(std::get<sstp::Register>(cmd));
+    case CommandId::Attach:
+      return on_attach(std::get<sstp::Attach>(cmd));
+    case CommandId::Register:
+      return on_register(std::get<sstp::Register>(cmd));
     case CommandId::AttachAuthenticate:
       return on_attach_authenticate(std::get<sstp::AttachAuthenticate>(cmd));
-    case CommandId::AttachResponse: return on_attach_response(std::get<sstp::AttachResponse>(cmd));
+    case CommandId::AttachResponse:
+      return on_attach_response(std::get<sstp::AttachResponse>(cmd));
     case CommandId::RegisterResponse:
       return on_register_response(std::get<sstp::RegisterResponse>(cmd));
-    case CommandId::Message: return on_message(std::get<sstp::Message>(cmd));
-    case CommandId::Data: return on_data(std::get<sstp::Data>(cmd));
-    case CommandId::EndMessage: return on_end_message(std::get<sstp::EndMessage>(cmd));
-    case CommandId::Noop: return on_noop(std::get<sstp::Noop>(cmd));
-    case CommandId::Close: return on_close(std::get<sstp::Close>(cmd));
-    case CommandId::SessionStatus: return on_session_status(std::get<sstp::SessionStatus>(cmd));
+    case CommandId::Message:
+      return on_message(std::get<sstp::Message>(cmd));
+    case CommandId::Data:
+      return on_data(std::get<sstp::Data>(cmd));
+    case CommandId::EndMessage:
+      return on_end_message(std::get<sstp::EndMessage>(cmd));
+    case CommandId::Noop:
+      return on_noop(std::get<sstp::Noop>(cmd));
+    case CommandId::Close:
+      return on_close(std::get<sstp::Close>(cmd));
+    case CommandId::SessionStatus:
+      return on_session_status(std::get<sstp::SessionStatus>(cmd));
   }
 }
 
@@ -286,10 +302,9 @@ std::error_code Connection::accept_connection(const std::optional<auth::Secret>&
   become_established(minor_);
   authenticated_ = !opt_.require_authentication;
   // C15: the ConnectAuthenticate must come within the handshake time of the ConnectResponse.
-  if (awaiting_authenticate_)
-    handshake_deadline_ = now_ + opt_.timers.handshake;
-  events_.push_back(Established{minor_, peer_device_url_, peer_product_version_, connect_caps_,
-                                authenticated_});
+  if (awaiting_authenticate_) handshake_deadline_ = now_ + opt_.timers.handshake;
+  events_.push_back(
+      Established{minor_, peer_device_url_, peer_product_version_, connect_caps_, authenticated_});
   return {};
 }
 
@@ -338,11 +353,10 @@ void Connection::on_connect_response(const sstp::ConnectResponse& r) {
         return fail(ConnectCloseReason::DeviceAuthenticationFailed, errc::authentication_failed);
     } else {
       auto proof = auth::parse_token(r.authentication_token, auth::TokenType::RelayProof);
-      const bool peer_tls =
-          auth::has_capability(r.peer_product_capabilities, auth::kTlsCapability);
+      const bool peer_tls = auth::has_capability(r.peer_product_capabilities, auth::kTlsCapability);
       const auth::ChannelBinding* cb = opt_.channel_binding ? &*opt_.channel_binding : nullptr;
-      bool ok = proof && proof->first != client_nonce_ &&
-                peer_tls == opt_.channel_binding.has_value();
+      bool ok =
+          proof && proof->first != client_nonce_ && peer_tls == opt_.channel_binding.has_value();
       if (ok) {
         relay_nonce_ = proof->first;
         auto expect = auth::relay_mac(*opt_.device_secret, client_nonce_, relay_nonce_,
@@ -415,7 +429,8 @@ void Connection::close(ConnectCloseReason reason, std::uint16_t return_time) {
     enter_closed(ConnectionClosed{});
     return;
   }
-  sstp::ConnectClose cc{reason, reason == ConnectCloseReason::Resting ? return_time : std::uint16_t{0},
+  sstp::ConnectClose cc{reason,
+                        reason == ConnectCloseReason::Resting ? return_time : std::uint16_t{0},
                         take_message_count()};
   send(cc);
   state_ = State::aborting;
@@ -566,7 +581,9 @@ void Connection::after_processed() {
     ++run;
   }
   if (run == 0) return;
-  if (immediate) {
+  // A run of ack_batch complete sequences is acknowledged at once too (docs/protocol.md):
+  // without it a peer that never sets A waits 5 s whenever its sending window is full.
+  if (immediate || (opt_.ack_batch != 0 && run >= opt_.ack_batch)) {
     (void)send(sstp::Noop{take_message_count()});
   } else if (!ack_deadline_) {
     ack_deadline_ = now_ + opt_.timers.acknowledgment;

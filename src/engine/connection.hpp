@@ -68,6 +68,9 @@ struct Options {
   std::function<bool(std::span<Byte>)> random;
   // Unknown session commands tolerated before TooManyUnknownSessionCmds (§12.2: the 16th closes).
   unsigned max_unknown_session_commands = 15;
+  // Complete sequences that are acknowledged at once even without the A bit (0 = only A and
+  // the 5 s timer, as §9.4 alone would have it).
+  std::size_t ack_batch = 32;
   // ClosedSessionIds kept (§8.6: at least 4096).
   std::size_t closed_session_ids_kept = 4096;
 };

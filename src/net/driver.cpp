@@ -1,8 +1,86 @@
 #include "net/driver.hpp"
 
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <vector>
+
 namespace grove::net {
 
 using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+// An idle connection waits in read_some() with only this much of its own buffer (in the
+// reader's coroutine frame): SSTP keep-alives, acknowledgements and handshake commands fit.
+// A read that fills it means more is queued, and the reader switches to a full-size buffer
+// borrowed from the thread's pool; a full-size read that comes back short means the socket is
+// drained, and the buffer goes back to the pool. So 10,000 idle connections hold no 256 KiB
+// buffers, and a busy one costs one extra small read per drained socket.
+constexpr std::size_t kIdleRead = 512;
+// The writer's buffer is dropped when the output drains if it grew beyond this.
+constexpr std::size_t kIdleOutput = 1024;
+
+// False once this thread's pool is destroyed (thread exit): a buffer released later is freed.
+thread_local bool read_pool_alive = false;
+
+// Full-size read buffers shared by the drivers of one thread. Uninitialised (no zeroing), so a
+// buffer's untouched pages cost no RSS. Keeps at most kKeep spare buffers.
+class ReadBufferPool {
+ public:
+  ReadBufferPool() { read_pool_alive = true; }
+  ~ReadBufferPool() { read_pool_alive = false; }
+  ReadBufferPool(const ReadBufferPool&) = delete;
+  ReadBufferPool& operator=(const ReadBufferPool&) = delete;
+
+  std::unique_ptr<Byte[]> take(std::size_t size) {
+    if (size != size_) {
+      free_.clear();
+      size_ = size;
+    }
+    if (free_.empty()) return std::unique_ptr<Byte[]>(new Byte[size]);
+    auto b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void give(std::unique_ptr<Byte[]> b, std::size_t size) {
+    if (size == size_ && free_.size() < kKeep) free_.push_back(std::move(b));
+  }
+
+ private:
+  static constexpr std::size_t kKeep = 4;
+  std::size_t size_ = 0;
+  std::vector<std::unique_ptr<Byte[]>> free_;
+};
+
+thread_local ReadBufferPool read_pool;
+
+// A buffer borrowed from read_pool for as long as the reader needs it.
+class BorrowedBuffer {
+ public:
+  BorrowedBuffer() = default;
+  BorrowedBuffer(const BorrowedBuffer&) = delete;
+  BorrowedBuffer& operator=(const BorrowedBuffer&) = delete;
+  ~BorrowedBuffer() { release(); }
+  void borrow(std::size_t size) {
+    release();
+    buf_ = read_pool.take(size);
+    size_ = size;
+  }
+  void release() {
+    if (buf_ && read_pool_alive) read_pool.give(std::move(buf_), size_);
+    buf_.reset();
+    size_ = 0;
+  }
+  explicit operator bool() const { return buf_ != nullptr; }
+  std::span<Byte> span() { return {buf_.get(), size_}; }
+
+ private:
+  std::unique_ptr<Byte[]> buf_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace
 
 Driver::Driver(ByteStream& stream, engine::Connection& conn, ConnectionHandler& handler,
                DriverOptions options)
@@ -32,9 +110,12 @@ void Driver::kick() {
 }
 
 awaitable<void> Driver::reader() {
-  Bytes buf(options_.read_buffer);
+  std::array<Byte, kIdleRead> small;  // uninitialised: read_some writes before anyone reads
+  const std::size_t small_size = std::min(kIdleRead, options_.read_buffer);
+  BorrowedBuffer big;  // borrowed only while data keeps coming (see kIdleRead)
   while (!closed_) {
     std::error_code ec;
+    const std::span<Byte> buf = big ? big.span() : std::span<Byte>(small.data(), small_size);
     const std::size_t n = co_await stream_.read_some(buf, ec);
     if (closed_) break;
     if (ec || n == 0) {
@@ -52,6 +133,12 @@ awaitable<void> Driver::reader() {
       if (conn_.finished()) break;
     }
     kick();
+    // The views into `buf` are gone (drained above): switch buffers for the next read.
+    if (!big && n == buf.size() && options_.read_buffer > small_size) {
+      big.borrow(options_.read_buffer);
+    } else if (big && n < buf.size()) {
+      big.release();
+    }
   }
 }
 
@@ -69,6 +156,9 @@ awaitable<void> Driver::writer() {
         handler_.on_output_drained(conn_);
         drain();
       }
+      // Nothing more to send: free a large buffer rather than keep it while the connection
+      // idles (take_output swaps buffers, so the engine's next output buffer starts small).
+      if (conn_.pending_output().empty() && out.capacity() > kIdleOutput) Bytes().swap(out);
       continue;
     }
     if (conn_.finished()) break;

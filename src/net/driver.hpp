@@ -18,6 +18,8 @@ class ConnectionHandler {
 };
 
 struct DriverOptions {
+  // Size of the reads while data keeps coming; idle connections wait with 512 bytes and borrow
+  // a buffer of this size from a per-thread pool only while busy (driver.cpp).
   std::size_t read_buffer = 256 * 1024;
   std::size_t low_water = 512 * 1024;  // ask the handler for more below this
 };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "net/henc_stream.hpp"
 #include "proxy/errc.hpp"
 #include "sstp/errc.hpp"
 
@@ -25,6 +26,14 @@ std::string socks_scheme(proxy::SocksVersion v) {
   return "socks5";
 }
 
+// The HTTP encapsulation a step name stands for.
+std::optional<henc::Mode> henc_mode(std::string_view name) {
+  if (name == "keepalive") return henc::Mode::keep_alive;
+  if (name == "longlived") return henc::Mode::long_lived;
+  if (name == "polling") return henc::Mode::polling;
+  return std::nullopt;
+}
+
 milliseconds ms_since(DialClock::time_point from, DialClock::time_point to) {
   return std::chrono::duration_cast<milliseconds>(to - from);
 }
@@ -37,6 +46,7 @@ bool known_step(std::string_view name) {
 
 bool step_available(const FallbackOptions& o, std::string_view name) {
   if (name == "native" || name == "direct443") return true;
+  if (name == "keepalive" || name == "longlived" || name == "polling") return true;
   if (name == "tunnel") return o.http_proxy.has_value();
   if (name == "socks") return o.socks_proxy.has_value();
   return false;
@@ -91,6 +101,17 @@ std::vector<Step> plan_steps(const FallbackOptions& o, ProxyAuthMemos* memos,
           relay.to_string() + " via " + socks_scheme(p.version) + " proxy " + p.proxy.to_string();
       s.dial = [p, relay, t](std::error_code& ec, DialReport& r) {
         return dial_socks(p, relay, t, ec, r);
+      };
+    } else if (auto mode = henc_mode(name)) {  // steps 5-7, henc.md §3-§5
+      HencDialConfig h;
+      h.mode = *mode;
+      h.relay = HostPort{o.relay.host, o.http_port};
+      h.proxy = o.http_proxy;
+      s.number = *mode == henc::Mode::keep_alive ? 5 : *mode == henc::Mode::long_lived ? 6 : 7;
+      s.target = h.relay.to_string();
+      if (h.proxy) s.target += " via http proxy " + h.proxy->proxy.to_string();
+      s.dial = [h, t, memos](std::error_code& ec, DialReport& r) {
+        return dial_henc(h, t, ec, r, memos);
       };
     }
     steps.push_back(std::move(s));

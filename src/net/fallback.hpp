@@ -53,6 +53,7 @@ struct Step {
 struct FallbackOptions {
   HostPort relay;                // host and native SSTP port (2492): step 1, SOCKS target
   std::uint16_t port_443 = 443;  // step 2 and the CONNECT target of step 3 (§6.1, §8)
+  std::uint16_t http_port = 80;  // steps 5-7: the relay's HTTP encapsulation port (§2.1)
   std::optional<HttpProxyConfig> http_proxy;    // step 3 only when set
   std::optional<SocksProxyConfig> socks_proxy;  // step 4 only when set
   // Step names to try, in this order (`grove --path`); empty = every applicable step in the
@@ -65,18 +66,20 @@ struct FallbackOptions {
   std::chrono::milliseconds stagger{250};
 };
 
-inline constexpr const char* kStepNames[] = {"native", "direct443", "tunnel", "socks"};
+// §11.1 steps 1-7; the HTTP encapsulations (5-7) go through http_proxy when it is set.
+inline constexpr const char* kStepNames[] = {"native",    "direct443", "tunnel", "socks",
+                                             "keepalive", "longlived", "polling"};
 
 // True for a step name plan_steps knows.
 [[nodiscard]] bool known_step(std::string_view name);
 // True when `name` can run with these options (tunnel needs http_proxy, socks needs socks_proxy).
 [[nodiscard]] bool step_available(const FallbackOptions& o, std::string_view name);
 
-// Steps 1-4 of §11.1 that apply, in order (or options.only's order). `preferred` (the step that
+// Steps 1-7 of §11.1 that apply, in order (or options.only's order). `preferred` (the step that
 // last worked for this relay, from PathMemory) moves to the front when it applies (§11.2: the
 // step that worked is tried first again). The first step gets options.stagger. `memos` (may be
 // null) lets tunnel dials send credentials at once after the first success (§7.1); it must
-// outlive the steps. Steps 5-7 are appended by their own planners once they exist.
+// outlive the steps; the HTTP encapsulations (5-7) use it too.
 [[nodiscard]] std::vector<Step> plan_steps(const FallbackOptions& options, ProxyAuthMemos* memos,
                                            const std::optional<std::string>& preferred = {});
 

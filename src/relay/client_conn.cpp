@@ -59,7 +59,10 @@ void ClientConn::handle(engine::ConnectRequested& ev) {
     (void)conn_.refuse_connection(id, retry);
   };
   if (relay_.shutting_down()) return refuse(ConnectResponseId::TryLater, 30, "shutting down");
-  if (relay_.options().require_authentication && relay_.auth_limited(address_of(peer_), device_url_))
+  if (relay_.connection_count() > relay_.options().max_connections)  // §10.8
+    return refuse(ConnectResponseId::TryLater, 30, "too many connections");
+  if (relay_.options().require_authentication &&
+      relay_.auth_limited(address_of(peer_), device_url_))
     return refuse(ConnectResponseId::TryLater, 60, "too many failed authentications");
   if (!relay_.options().require_authentication) {
     (void)conn_.accept_connection();
@@ -97,7 +100,8 @@ void ClientConn::handle(engine::SessionRequested& ev) {
   } else if (!ev.device_url.empty() && !relay_.device_known(ev.device_url)) {
     a = Availability::fault, why = "unknown or disabled device";
   }
-  if (why) spdlog::info("event=open_refused peer={} session={} cause=\"{}\"", peer_, ev.session_id, why);
+  if (why)
+    spdlog::info("event=open_refused peer={} session={} cause=\"{}\"", peer_, ev.session_id, why);
   if (a == Availability::ready) {
     Inbound& in = inbound_[ev.session_id];
     in.resource_url = ev.resource_url;
@@ -137,7 +141,8 @@ void ClientConn::handle(engine::FanoutRequested& ev) {
 
 void ClientConn::handle(engine::AttachRequested& ev) {
   const store::IdentityRecord* id = relay_.identity(ev.identity_url);
-  (void)conn_.answer_attach(ev.event_id, id ? std::optional<auth::Secret>(id->secret) : std::nullopt);
+  (void)conn_.answer_attach(ev.event_id,
+                            id ? std::optional<auth::Secret>(id->secret) : std::nullopt);
 }
 
 void ClientConn::handle(engine::AttachResult& ev) {
@@ -148,7 +153,7 @@ void ClientConn::handle(engine::AttachResult& ev) {
     return;
   }
   spdlog::info("event=attached peer={} device={} identity={}", peer_, device_url_, ev.identity_url);
-  rescan();
+  rescan(ev.identity_url);
 }
 
 void ClientConn::handle(engine::RegisterRequested& ev) {
@@ -200,7 +205,8 @@ void ClientConn::handle(engine::MessageEnded& ev) {
   relay_.metrics().bytes_in += ev.total_bytes;
   if (in.too_large) {
     // §10.3 / §10.8: Close QuotaWouldBeExceeded; the sequence is disposed of and acknowledged.
-    spdlog::info("event=too_large peer={} session={} bytes={}", peer_, ev.session_id, ev.total_bytes);
+    spdlog::info("event=too_large peer={} session={} bytes={}", peer_, ev.session_id,
+                 ev.total_bytes);
     inbound_.erase(it);
     (void)conn_.close_session(ev.session_id, CloseReason::QuotaWouldBeExceeded);
     conn_.message_processed(ev.seq);
@@ -216,7 +222,7 @@ void ClientConn::handle(engine::MessageEnded& ev) {
     index.push_back(i);
   }
   std::weak_ptr<ClientConn> self = shared_from_this();
-  relay_.route(*this, in.resource_url, targets, in.header, std::move(in.data),
+  relay_.route(*this, in.resource_url, targets, in.header, std::move(in.data), in.fanout,
                [self, sid, seq, index](bool ok, std::vector<std::size_t> over) {
                  auto c = self.lock();
                  if (!c || c->closed_) return;  // not acknowledged: the sender re-sends
@@ -274,16 +280,58 @@ bool ClientConn::held(std::uint64_t id) const {
   return std::any_of(pending_.begin(), pending_.end(), [id](const auto& m) { return m.id == id; });
 }
 
-void ClientConn::rescan() {
-  ++load_generation_;
-  loading_ = false;
-  loaded_up_to_ = 0;
-  caught_up_ = false;
-  load_more();
+void ClientConn::rescan(const std::string& identity_url) {
+  rescans_.emplace_back(identity_url, loaded_up_to_);
+  if (!rescanning_) rescan_page();
+}
+
+void ClientConn::rescan_page() {
+  if (closed_ || rescans_.empty()) {
+    rescanning_ = false;
+    return;
+  }
+  rescanning_ = true;
+  if (pending_.size() >= relay_.options().max_unacked_deliveries) {
+    rescan_waiting_ = true;  // pump() resumes once the window has room
+    return;
+  }
+  const auto [identity, limit] = rescans_.front();
+  std::weak_ptr<ClientConn> self = shared_from_this();
+  relay_.store().load_queue(
+      device_url_, rescan_after_, relay_.options().max_unacked_deliveries,
+      [self, identity = identity, limit = limit](std::error_code ec,
+                                                 std::vector<store::StoredMessage> got) {
+        auto c = self.lock();
+        if (!c || c->closed_) return;
+        if (ec) {
+          spdlog::error("store: cannot read the queue of {}: {}", c->device_url_, ec.message());
+          c->rescanning_ = false;
+          return;
+        }
+        bool done = got.empty();
+        for (auto& m : got) {
+          if (m.id > limit) {
+            done = true;
+            break;
+          }
+          c->rescan_after_ = m.id;
+          if (!m.identity_targeted || m.identity_url != identity || c->held(m.id)) continue;
+          auto at = std::find_if(c->pending_.begin(), c->pending_.end(),
+                                 [&](const auto& p) { return p.id > m.id; });
+          c->pending_.insert(at, std::move(m));  // pending_ stays in id order
+        }
+        if (done) {
+          c->rescans_.pop_front();
+          c->rescan_after_ = 0;
+        }
+        c->pump();
+        c->rescan_page();
+      });
 }
 
 void ClientConn::load_more() {
-  if (loading_ || caught_up_ || closed_ || pending_.size() >= relay_.options().max_unacked_deliveries)
+  if (loading_ || caught_up_ || closed_ ||
+      pending_.size() >= relay_.options().max_unacked_deliveries)
     return;
   std::uint64_t pending_bytes = 0;  // keep loaded-but-unsent copies within one window too
   for (const auto& m : pending_) pending_bytes += m.data ? m.data->size() : 0;
@@ -292,11 +340,10 @@ void ClientConn::load_more() {
   more_ = false;
   const std::size_t batch = relay_.options().max_unacked_deliveries;
   std::weak_ptr<ClientConn> self = shared_from_this();
-  const std::uint64_t generation = load_generation_;
   relay_.store().load_queue(device_url_, loaded_up_to_, batch,
-                            [self, generation](std::error_code ec, std::vector<store::StoredMessage> got) {
+                            [self](std::error_code ec, std::vector<store::StoredMessage> got) {
                               auto c = self.lock();
-                              if (!c || c->closed_ || generation != c->load_generation_) return;
+                              if (!c || c->closed_) return;
                               c->loading_ = false;
                               if (ec) {
                                 spdlog::error("store: cannot load the queue of {}: {}",
@@ -307,7 +354,7 @@ void ClientConn::load_more() {
                                 if (m.id <= c->loaded_up_to_) continue;
                                 c->loaded_up_to_ = m.id;
                                 // Copies of identities not attached (yet) wait for rescan().
-                                if (!c->deliverable(m) || c->held(m.id)) continue;
+                                if (!c->deliverable(m)) continue;
                                 c->pending_.push_back(std::move(m));
                               }
                               // The store may cut a page short at its byte limit, so only
@@ -315,6 +362,34 @@ void ClientConn::load_more() {
                               c->caught_up_ = got.empty() && !c->more_;
                               c->pump();
                             });
+}
+
+void ClientConn::queue_grew() {
+  if (closed_ || !authenticated_) return;
+  more_ = true;
+  caught_up_ = false;
+  load_more();
+}
+
+bool ClientConn::can_take_live() const {
+  if (closed_ || !authenticated_ || !caught_up_ || loading_ || rescanning_) return false;
+  // Live copies wait in pending_ behind the delivery window. They are in memory either way
+  // (a stored copy is too until its write commits), so the bound is a few windows.
+  std::uint64_t bytes = 0;
+  for (const auto& m : pending_) bytes += m.data ? m.data->size() : 0;
+  return bytes < 8 * relay_.options().max_unacked_delivery_bytes;
+}
+
+void ClientConn::deliver_live(const store::StoredMessage& m) {
+  pending_.push_back(m);
+  pump();
+}
+
+bool ClientConn::drop_unsent_live(std::uint64_t id) {
+  auto it = std::find_if(pending_.begin(), pending_.end(), [id](auto& m) { return m.id == id; });
+  if (it == pending_.end()) return false;
+  pending_.erase(it);
+  return true;
 }
 
 void ClientConn::deliver_new(const store::StoredMessage& m) {
@@ -344,8 +419,12 @@ void ClientConn::pump() {
     const store::StoredMessage& m = *it;
     if ((m.header.flags & flag::Ephemeral) &&
         static_cast<std::int64_t>(m.header.expiration_time) <= now_unix) {  // §10.6
-      relay_.store().remove({m.id}, [](std::error_code) {});
-      relay_.removed(m);
+      if (is_live(m.id)) {
+        relay_.live_acked(m.id);  // disposed of by the expiry rule
+      } else {
+        relay_.store().remove({m.id}, [](std::error_code) {});
+        relay_.removed(m);
+      }
       it = pending_.erase(it);
       continue;
     }
@@ -369,7 +448,7 @@ void ClientConn::pump() {
         return;
       }
       session_of_[key] = sid;
-      delivery_[sid] = DeliverySession{key, false};
+      delivery_[sid] = DeliverySession{key, false, now};
       blocked.insert(key);
       ++it;
       continue;
@@ -385,11 +464,16 @@ void ClientConn::pump() {
       continue;
     }
     inflight_bytes_ += m.data ? m.data->size() : 0;
+    delivery_[sit->second].last_used = now;
     inflight_.emplace(m.id, std::move(*it));
     it = pending_.erase(it);
   }
   driver_.kick();
   load_more();
+  if (rescan_waiting_ && pending_.size() < o.max_unacked_deliveries) {
+    rescan_waiting_ = false;
+    rescan_page();
+  }
 }
 
 bool ClientConn::send_one(const store::StoredMessage& m, std::uint32_t sid) {
@@ -435,12 +519,41 @@ void ClientConn::handle(engine::SessionClosed& ev) {
   pump();
 }
 
+void ClientConn::close_idle_sessions(engine::TimePoint now, engine::Duration idle) {
+  // Copies still in the store (not loaded yet) may belong to any queue: nothing is idle.
+  if (closed_ || !conn_.can_send() || !caught_up_ || loading_) return;
+  auto busy = [&](const QueueKey& k) {
+    auto same = [&](const store::StoredMessage& m) {
+      return QueueKey{m.resource_url, m.identity_url, m.identity_targeted} == k;
+    };
+    return std::any_of(pending_.begin(), pending_.end(), same) ||
+           std::any_of(inflight_.begin(), inflight_.end(), [&](auto& p) { return same(p.second); });
+  };
+  std::vector<std::uint32_t> idle_ids;
+  for (auto& [sid, d] : delivery_)
+    if (d.ready && now - d.last_used >= idle && !busy(d.key)) idle_ids.push_back(sid);
+  for (auto sid : idle_ids) {
+    // Our own Close: the SessionClosed handler forgets the session (by_peer = false).
+    spdlog::info("event=idle_close peer={} device={} session={}", peer_, device_url_, sid);
+    (void)conn_.close_session(sid, CloseReason::Idle);
+  }
+  if (!idle_ids.empty()) driver_.kick();
+}
+
 void ClientConn::handle(engine::Acknowledged& ev) {
   auto it = inflight_.find(ev.cookie);
   if (it == inflight_.end()) return;
+  const QueueKey key{it->second.resource_url, it->second.identity_url,
+                     it->second.identity_targeted};
+  if (auto s = session_of_.find(key); s != session_of_.end())
+    delivery_[s->second].last_used = engine::Clock::now();
   inflight_bytes_ -= it->second.data ? it->second.data->size() : 0;
-  relay_.store().remove({it->first}, [](std::error_code) {});  // a copy leaves when acknowledged
-  relay_.removed(it->second);
+  if (is_live(it->first)) {
+    relay_.live_acked(it->first);  // the live recipient has it: the sender may be acknowledged
+  } else {
+    relay_.store().remove({it->first}, [](std::error_code) {});  // a copy leaves when acknowledged
+    relay_.removed(it->second);
+  }
   inflight_.erase(it);
   pump();
 }
@@ -449,12 +562,15 @@ void ClientConn::handle(engine::ConnectionClosed& ev) {
   closed_ = true;
   if (ev.error == sstp::errc::connection_closed && ev.by_peer) {
     spdlog::info("event=closed peer={} device={} cause=\"stream closed\"", peer_, device_url_);
-  } else if (!ev.by_peer && !authenticated_ &&
-             ev.reason == ConnectCloseReason::DeviceAuthenticationFailed) {
+  } else if (!authenticated_ && ev.reason == ConnectCloseReason::DeviceAuthenticationFailed) {
+    // Our check of the DeviceProof failed, or the client's check of our RelayProof did (its
+    // secret is not the device's): either way a failed authentication (auth.md §8).
     ++relay_.metrics().auth_failures;
     relay_.auth_failed(address_of(peer_), device_url_);
     spdlog::info("event=auth_failed peer={} device={} cause=\"{}\"", peer_, device_url_,
-                 ev.error ? ev.error.message() : "device proof wrong");
+                 ev.by_peer ? "the client rejected the relay proof (wrong device secret?)"
+                 : ev.error ? ev.error.message()
+                            : "device proof wrong");
   } else if (ev.error && !ev.by_peer) {
     ++relay_.metrics().protocol_errors;
     spdlog::warn("event=closed peer={} device={} sent=ConnectClose reason={} cause=\"{}\"", peer_,
@@ -463,9 +579,18 @@ void ClientConn::handle(engine::ConnectionClosed& ev) {
     spdlog::info("event=closed peer={} device={} by_peer={} reason={}", peer_, device_url_,
                  ev.by_peer, static_cast<int>(ev.reason));
   }
+  // Live copies not acknowledged go to the store, oldest first (or are dropped by the D rule).
+  std::vector<std::uint64_t> live;
+  for (auto& [id, m] : inflight_)
+    if (is_live(id)) live.push_back(id);
+  for (auto& m : pending_)
+    if (is_live(m.id)) live.push_back(m.id);
+  std::sort(live.begin(), live.end());
+  for (auto id : live) relay_.live_failed(id, true);
   // §10.5: a D copy still unacknowledged when its target's connection ends is discarded.
   std::vector<std::uint64_t> drop;
   for (auto& [id, m] : inflight_) {
+    if (is_live(id)) continue;
     if (m.header.flags & flag::DoNotDeliverIfOffline) {
       drop.push_back(id);
       relay_.removed(m);

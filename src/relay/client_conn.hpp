@@ -24,6 +24,10 @@ struct QueueKey {
 
 // Where an inbound message goes: one device, or (device_url empty) every device registered
 // for the identity (sstp.md §8.1, §10.2).
+// Ids of copies on the live path; store ids never come near them.
+inline constexpr std::uint64_t kLiveIdBase = std::uint64_t{1} << 62;
+inline bool is_live(std::uint64_t id) { return id >= kLiveIdBase; }
+
 struct RouteTarget {
   std::string identity_url, device_url;
 };
@@ -40,7 +44,14 @@ class ClientConn final : public net::ConnectionHandler,
   // Relay → connection.
   void close(sstp::ConnectCloseReason reason, std::uint16_t return_time = 0);
   void deliver_new(const store::StoredMessage& m);  // a copy for this device was stored
+  void queue_grew();  // copies were stored for this device by other means: read them
+  // The live path (Relay::route): a copy that is in no store queue, id >= kLiveIdBase.
+  [[nodiscard]] bool can_take_live() const;
+  void deliver_live(const store::StoredMessage& m);
+  bool drop_unsent_live(std::uint64_t id);  // true when it had not been sent yet
   void start_delivery();
+  // §10.4: delivery sessions with nothing queued or in flight since `now - idle` get Close Idle.
+  void close_idle_sessions(engine::TimePoint now, engine::Duration idle);
   [[nodiscard]] const std::string& device_url() const { return device_url_; }
   [[nodiscard]] bool authenticated() const { return authenticated_; }
   [[nodiscard]] const std::string& peer() const { return peer_; }
@@ -62,6 +73,7 @@ class ClientConn final : public net::ConnectionHandler,
   struct DeliverySession {
     QueueKey key;
     bool ready = false;
+    engine::TimePoint last_used{};  // for Close Idle (§10.4)
   };
 
   template <typename T>
@@ -87,7 +99,10 @@ class ClientConn final : public net::ConnectionHandler,
   void on_authenticated();
   void pump();
   void load_more();
-  void rescan();  // an identity was attached: its copies skipped so far become deliverable
+  // An identity was attached: its copies passed over so far (ids up to loaded_up_to_) are
+  // read again and queued. Only those: they were never sent, so none can go out twice.
+  void rescan(const std::string& identity_url);
+  void rescan_page();
   bool deliverable(const store::StoredMessage& m) const;
   bool held(std::uint64_t id) const;  // loaded or in flight on this connection
   void stored(std::uint32_t sid, std::uint64_t seq, bool ok, const std::vector<std::size_t>& over);
@@ -105,12 +120,14 @@ class ClientConn final : public net::ConnectionHandler,
   std::map<std::uint32_t, Inbound> inbound_;
 
   // Delivery (sstp.md §10.4).
-  std::deque<store::StoredMessage> pending_;             // loaded, not yet sent, id order
+  std::deque<store::StoredMessage> pending_;                // loaded, not yet sent, id order
   std::map<std::uint64_t, store::StoredMessage> inflight_;  // sent, not yet acknowledged
   std::uint64_t inflight_bytes_ = 0;
   std::uint64_t loaded_up_to_ = 0;
   bool caught_up_ = false, loading_ = false, more_ = false;
-  std::uint64_t load_generation_ = 0;  // a rescan discards loads that were under way
+  std::deque<std::pair<std::string, std::uint64_t>> rescans_;  // identity, up to this id
+  std::uint64_t rescan_after_ = 0;
+  bool rescanning_ = false, rescan_waiting_ = false;
   std::map<QueueKey, std::uint32_t> session_of_;
   std::map<std::uint32_t, DeliverySession> delivery_;
   std::map<QueueKey, engine::TimePoint> refused_until_;  // §10.4: 300 s after Unknown/Close

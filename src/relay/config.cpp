@@ -1,16 +1,19 @@
 #include "relay/config.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <set>
 #include <stdexcept>
-#include <toml++/toml.h>
+
+#include "net/tls_stream.hpp"
 
 namespace grove::relay {
 
 namespace {
 
-std::vector<net::HostPort> addresses(const toml::node& n, const std::string& key, std::uint16_t port) {
+std::vector<net::HostPort> addresses(const toml::node& n, const std::string& key,
+                                     std::uint16_t port) {
   std::vector<net::HostPort> out;
   auto* arr = n.as_array();
   if (!arr) throw std::runtime_error(key + " must be an array of \"HOST:PORT\" strings");
@@ -37,7 +40,8 @@ Options load_config(const std::string& path, Options o) {
   try {
     t = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    throw std::runtime_error(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
+    throw std::runtime_error(
+        fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
   }
   for (auto& [k, v] : t) {
     const std::string key(k.str());
@@ -53,6 +57,18 @@ Options load_config(const std::string& path, Options o) {
         o.ssl_listen = addresses(v, key, 443);
       } else if (key == "admin_listen") {
         o.admin_listen = addresses(v, key, 9492);
+      } else if (key == "http_listen") {
+        o.http_listen = addresses(v, key, 80);
+        o.http_listen_default = false;
+      } else if (key == "server_names") {
+        o.server_names.clear();
+        auto* arr = v.as_array();
+        if (!arr) throw std::runtime_error("server_names must be an array of host names");
+        for (auto& e : *arr) o.server_names.push_back(e.value<std::string>().value_or(""));
+      } else if (key == "tls_certificate" || key == "tls_private_key") {
+        auto file = v.value<std::string>();
+        if (!file) throw std::runtime_error("must be a file name in quotes");
+        (key == "tls_certificate" ? o.tls_certificate : o.tls_private_key) = *file;
       } else if (key == "database") {
         o.database = v.value<std::string>().value_or(o.database);
       } else if (key == "require_authentication") {
@@ -77,6 +93,14 @@ Options load_config(const std::string& path, Options o) {
         o.max_unacked_delivery_bytes = integer<std::uint64_t>(v, key);
       } else if (key == "max_connections") {
         o.max_connections = integer<std::size_t>(v, key);
+      } else if (key == "live_forwarding") {
+        auto b = v.value<bool>();
+        if (!b) throw std::runtime_error("live_forwarding must be true or false");
+        o.live_forwarding = *b;
+      } else if (key == "live_timeout_seconds") {
+        o.live_timeout = std::chrono::seconds(integer<std::int64_t>(v, key));
+      } else if (key == "delivery_idle_seconds") {
+        o.delivery_idle = std::chrono::seconds(integer<std::int64_t>(v, key));
       } else if (key == "drain_timeout_seconds") {
         o.drain_timeout = std::chrono::seconds(integer<std::int64_t>(v, key));
       } else if (key == "resting_return_time") {
@@ -88,6 +112,14 @@ Options load_config(const std::string& path, Options o) {
       auto line = v.source().begin.line;
       throw std::runtime_error(fmt::format("{}:{}: {}: {}", path, line, key, e.what()));
     }
+  }
+  // Checked here so a bad certificate is a configuration error (exit code 2) at start-up.
+  if (o.tls_certificate.empty() != o.tls_private_key.empty())
+    throw std::runtime_error(path + ": tls_certificate and tls_private_key go together");
+  if (!o.tls_certificate.empty()) {
+    std::string why;
+    if (!net::TlsContext::server(o.tls_certificate, o.tls_private_key, why))
+      throw std::runtime_error(path + ": " + why);
   }
   return o;
 }
@@ -104,8 +136,23 @@ listen = ["0.0.0.0:2492"]
 # The "SSL port": plain SSTP without a TLS handshake, for networks that only let 443 out.
 # Production uses 443 (needs CAP_NET_BIND_SERVICE); the default is unprivileged.
 ssl_listen = ["0.0.0.0:8443"]
+# HTTP encapsulations (LongLived, KeepAlive, Polling; henc.md §2-§5) for clients behind
+# proxies that only pass HTTP. Production uses 80; the default is unprivileged. Empty = off.
+http_listen = ["0.0.0.0:8080"]
+# The relay's own host names for the Relay-Server-Name check of HTTP requests (henc.md §2.2,
+# compared case-insensitively). Empty = no check.
+server_names = []
 # Prometheus text metrics at http://ADDR/metrics. Empty = off.
 admin_listen = []
+
+# Optional TLS 1.3 (Grove extension, henc.md §8), off while these are empty. With both set,
+# `listen` and `ssl_listen` take TLS and plain SSTP alike: a connection whose first byte is
+# 0x16 (a TLS handshake) gets TLS with this certificate, any other stays plain SSTP. Clients
+# use it with `grove send --tls` and bind grove-auth-1 to the TLS session (auth.md §6).
+# tls_certificate = "/etc/groved/relay.crt"   # PEM chain: the relay's certificate first
+# tls_private_key = "/etc/groved/relay.key"   # PEM private key (keep it mode 0600)
+tls_certificate = ""
+tls_private_key = ""
 
 # The SQLite store (WAL mode; created with mode 0600 in a 0700 folder).
 database = "groved-data/grove.db"
@@ -122,6 +169,9 @@ max_delivery_sessions = 64             # per connection
 max_unacked_deliveries = 256           # per connection
 max_unacked_delivery_bytes = 8388608   # 8 MiB per connection
 max_connections = 10000
+delivery_idle_seconds = 60             # a delivery session with nothing to send gets Close Idle
+live_forwarding = true                 # online recipient, nothing queued: forward without a write
+live_timeout_seconds = 10              # ... and store it after all if not acknowledged by then
 drain_timeout_seconds = 10             # SIGTERM: time given to clients and the store to finish
 resting_return_time = 30               # ConnectClose Resting tells clients to come back after this
 )";

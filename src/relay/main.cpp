@@ -1,12 +1,17 @@
 // groved: the Grove relay. Stores messages for offline devices and forwards them when the
 // devices connect (sstp.md §10), on the native SSTP port and the SSL port.
-#include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <list>
+#include <set>
+#include <sstream>
 
 #include "auth/grove_auth.hpp"
 #include "net/tcp.hpp"
@@ -26,7 +31,7 @@ enum : int { kOk = 0, kFailure = 1, kUsage = 2 };
 void setup_logging(int verbosity) {
   auto logger = spdlog::stderr_color_mt("groved");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  logger->set_level(verbosity >= 2 ? spdlog::level::debug
+  logger->set_level(verbosity >= 2   ? spdlog::level::debug
                     : verbosity == 1 ? spdlog::level::info
                                      : spdlog::level::warn);
   spdlog::set_default_logger(logger);
@@ -43,7 +48,8 @@ std::unique_ptr<store::Store> open_admin_store(const std::string& db) {
   std::error_code ec;
   store::SqliteOptions so;
   so.quick_check_on_open = false;  // admin commands must be quick even on a large database
-  auto s = store::open_sqlite_store(db, [](std::function<void()> f) { f(); }, so, ec);
+  auto s = store::open_sqlite_store(
+      db, [](std::function<void()> f) { f(); }, so, ec);
   if (!s) throw std::runtime_error("cannot open the database " + db + ": " + ec.message());
   return s;
 }
@@ -55,6 +61,68 @@ void check(std::error_code ec, const std::string& what) {
 }
 
 bool valid_url(const std::string& u) { return sstp::is_valid_url(u); }
+
+// `groved device import FILE`: one device per line, "DeviceURL [SECRET-HEX]"; blank lines and
+// lines starting with '#' are skipped. Every line is checked, and the file is checked against
+// the device table, before anything is written: a bad line or a device that already exists
+// imports nothing. Devices given without a secret get a new one, printed once on stdout as
+// "DeviceURL SECRET-HEX" lines (the same format, so the output can be imported elsewhere).
+int import_devices(store::Store& st, const std::string& path) {
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path);
+    if (!file) throw std::runtime_error("cannot read " + path);
+  }
+  std::istream& in = path == "-" ? std::cin : file;
+  struct Entry {
+    store::DeviceRecord record;
+    bool generated = false;
+  };
+  std::vector<Entry> entries;
+  std::set<std::string> seen;
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    const std::string where = path + ":" + std::to_string(number) + ": ";
+    std::istringstream fields(line);
+    std::string url, hex, extra;
+    if (!(fields >> url) || url.front() == '#') continue;
+    fields >> hex >> extra;
+    if (!extra.empty()) throw std::invalid_argument(where + "expected \"DeviceURL [SECRET-HEX]\"");
+    if (!valid_url(url))
+      throw std::invalid_argument(where + "'" + url + "' is not a valid DeviceURL");
+    if (!seen.insert(url).second) throw std::invalid_argument(where + url + " is listed twice");
+    Entry e{{url, {}, true}, hex.empty()};
+    if (e.generated) {
+      e.record.secret = auth::new_secret();
+    } else if (auto s = auth::parse_secret_hex(hex)) {
+      e.record.secret = *s;
+    } else {
+      throw std::invalid_argument(where + "the secret must be exactly 64 hex digits");
+    }
+    entries.push_back(std::move(e));
+  }
+  if (in.bad()) throw std::runtime_error("cannot read " + path);
+  std::vector<store::DeviceRecord> existing;
+  check(st.list_devices(existing), "device table");
+  for (auto& d : existing)
+    if (seen.count(d.url))
+      throw std::runtime_error("device " + d.url + " already exists; nothing imported");
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    // One transaction per device (the Store has no batch insert yet).
+    if (auto ec = st.add_device(entries[i].record)) {
+      check(ec, fmt::format("device {} ({} of {} imported before it)", entries[i].record.url, i,
+                            entries.size()));
+    }
+  }
+  for (auto& e : entries)
+    if (e.generated) std::cout << e.record.url << " " << auth::to_hex(e.record.secret) << "\n";
+  std::cout.flush();
+  std::cerr << "imported " << entries.size() << " devices";
+  if (std::any_of(entries.begin(), entries.end(), [](const Entry& e) { return e.generated; }))
+    std::cerr << "; keep the printed secrets: they are shown only once";
+  std::cerr << ".\nA running groved picks up the change on SIGHUP.\n";
+  return kOk;
+}
 
 int run(relay::Options o) {
   asio::io_context io(1);
@@ -75,11 +143,13 @@ int run(relay::Options o) {
       admins.push_back(net::listen_tcp(io.get_executor(), hp));
       std::fprintf(stderr, "listening on %s (admin)\n",
                    net::to_string(admins.back().local_endpoint()).c_str());
-      asio::co_spawn(io, relay::serve_admin(admins.back(), [&] { return relay.metrics().prometheus(); }),
-                     asio::detached);
+      asio::co_spawn(
+          io, relay::serve_admin(admins.back(), [&] { return relay.metrics().prometheus(); }),
+          asio::detached);
     }
   } catch (const std::exception& e) {
-    spdlog::error("{} (is another program using the port? change it with --listen/--ssl-listen)", e.what());
+    spdlog::error("{} (is another program using the port? change it with --listen/--ssl-listen)",
+                  e.what());
     return kFailure;
   }
   spdlog::info("event=started relay={} database={}", o.device_urls.front(), o.database);
@@ -109,8 +179,9 @@ int run(relay::Options o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"groved — the Grove relay: stores messages for offline devices and forwards them "
-               "over SSTP (ports 2492 and 443)."};
+  CLI::App app{
+      "groved — the Grove relay: stores messages for offline devices and forwards them "
+      "over SSTP (ports 2492 and 443)."};
   app.require_subcommand(1);
   app.fallthrough();
   int verbosity = 0;
@@ -122,18 +193,26 @@ Exit codes: 0 success, 1 runtime failure, 2 bad command line or configuration.
 
 Getting started:
   groved device add grove://relay.example/d/alice > alice.key   # prints the secret once
+  groved device import devices.txt > secrets.txt   # many devices: "DeviceURL [SECRET-HEX]" lines
   groved run --device-url grove://relay.example -v)");
 
   auto* run_cmd = app.add_subcommand("run", "Run the relay");
   std::string config;
-  std::vector<std::string> listen, ssl_listen, admin_listen, device_urls;
+  std::vector<std::string> listen, ssl_listen, admin_listen, device_urls, http_listen;
   bool no_auth = false;
   run_cmd->add_option("-c,--config", config, "groved.toml (see `groved config`)");
-  run_cmd->add_option("-l,--listen", listen, "Native SSTP address (repeatable; default 0.0.0.0:2492)");
-  run_cmd->add_option("--ssl-listen", ssl_listen, "SSL-port address serving plain SSTP (default 0.0.0.0:8443)");
+  run_cmd->add_option("-l,--listen", listen,
+                      "Native SSTP address (repeatable; default 0.0.0.0:2492)");
+  run_cmd->add_option("--ssl-listen", ssl_listen,
+                      "SSL-port address serving plain SSTP (default 0.0.0.0:8443)");
   run_cmd->add_option("--admin-listen", admin_listen, "Prometheus metrics address (default off)");
-  run_cmd->add_option("--device-url", device_urls, "The relay's DeviceURL (default grove://HOSTNAME)");
-  run_cmd->add_flag("--no-auth", no_auth, "Accept any device without a secret (demonstration only)");
+  run_cmd->add_option("--http-listen", http_listen,
+                      "HTTP encapsulation address, port 80 in production (repeatable; default "
+                      "0.0.0.0:8080; 'off' disables)");
+  run_cmd->add_option("--device-url", device_urls,
+                      "The relay's DeviceURL (default grove://HOSTNAME)");
+  run_cmd->add_flag("--no-auth", no_auth,
+                    "Accept any device without a secret (demonstration only)");
 
   app.add_subcommand("config", "Print a groved.toml with every default, documented");
 
@@ -148,6 +227,13 @@ Getting started:
     dev->add_subcommand(name, help)->add_option("url", url, "DeviceURL")->required();
   }
   dev->add_subcommand("list", "List devices (secrets shown only as fingerprints)");
+  std::string import_file;
+  auto* import_cmd = dev->add_subcommand(
+      "import",
+      "Add many devices at once from FILE ('-' = stdin): one \"DeviceURL [SECRET-HEX]\" per "
+      "line. New secrets are printed as \"DeviceURL SECRET-HEX\" lines. Nothing is added "
+      "if any line is bad or any device exists already.");
+  import_cmd->add_option("file", import_file, "Device list ('-' = stdin)")->required();
 
   auto* ident = app.add_subcommand(
       "identity", "Manage identities (secrets for Attach; devices Register for their messages)");
@@ -190,6 +276,12 @@ Getting started:
       if (!listen.empty()) o.native_listen = parse(listen, 2492);
       if (!ssl_listen.empty()) o.ssl_listen = parse(ssl_listen, 443);
       if (!admin_listen.empty()) o.admin_listen = parse(admin_listen, 9492);
+      if (!http_listen.empty()) {
+        o.http_listen_default = false;
+        o.http_listen.clear();
+        if (!(http_listen.size() == 1 && http_listen[0] == "off"))
+          o.http_listen = parse(http_listen, 80);
+      }
       if (!device_urls.empty()) o.device_urls = device_urls;
       if (o.device_urls.empty()) o.device_urls = {"grove://" + host_name()};
       for (auto& u : o.device_urls)
@@ -238,6 +330,7 @@ Getting started:
                     << auth::fingerprint(d.secret) << "\n";
         return kOk;
       }
+      if (import_cmd->parsed()) return import_devices(*st, import_file);
       if (!valid_url(url)) throw std::invalid_argument("'" + url + "' is not a valid DeviceURL");
       if (dev->got_subcommand("add") || dev->got_subcommand("rotate")) {
         auto secret = auth::new_secret();
@@ -251,7 +344,8 @@ Getting started:
         return kOk;
       }
       if (dev->got_subcommand("remove")) check(st->remove_device(url), "device " + url);
-      if (dev->got_subcommand("disable")) check(st->set_device_enabled(url, false), "device " + url);
+      if (dev->got_subcommand("disable"))
+        check(st->set_device_enabled(url, false), "device " + url);
       if (dev->got_subcommand("enable")) check(st->set_device_enabled(url, true), "device " + url);
       std::cerr << "done; a running groved picks up the change on SIGHUP\n";
       return kOk;

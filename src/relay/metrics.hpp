@@ -15,6 +15,7 @@ struct Metrics {
   std::uint64_t auth_failures = 0;
   std::uint64_t protocol_errors = 0;
   std::uint64_t queued_messages = 0, queued_bytes = 0;
+  std::uint64_t live_acknowledged = 0, live_stored = 0;  // the live path and its fallbacks
 
   std::string prometheus() const;
 };

@@ -7,6 +7,7 @@
 
 #include "net/tcp.hpp"
 #include "net/tcp_stream.hpp"
+#include "relay/http_listener.hpp"
 
 namespace grove::relay {
 
@@ -27,11 +28,18 @@ void Relay::start() {
   }
   if (!opt_.require_authentication)
     spdlog::warn("authentication is OFF: any device may connect (demonstration only)");
+  if (!opt_.tls_certificate.empty()) {
+    std::string why;
+    tls_ = net::TlsContext::server(opt_.tls_certificate, opt_.tls_private_key, why);
+    if (!tls_) throw std::runtime_error(why);
+    spdlog::info("event=tls certificate={} (first byte 0x16 starts TLS)", opt_.tls_certificate);
+  }
   auto open = [&](const std::vector<net::HostPort>& where, const char* kind) {
     for (const auto& hp : where) {
       acceptors_.push_back(net::listen_tcp(io_.get_executor(), hp));
       auto& a = acceptors_.back();
-      std::fprintf(stderr, "listening on %s (%s)\n", net::to_string(a.local_endpoint()).c_str(), kind);
+      std::fprintf(stderr, "listening on %s (%s)\n", net::to_string(a.local_endpoint()).c_str(),
+                   kind);
       asio::co_spawn(
           io_,
           net::accept_loop(
@@ -42,6 +50,22 @@ void Relay::start() {
   };
   open(opt_.native_listen, "sstp");
   open(opt_.ssl_listen, "ssl-port");
+  start_http();
+  // Delivery sessions idle for delivery_idle get Close Idle (sstp.md §10.4); checked every 5 s.
+  asio::co_spawn(
+      io_,
+      [this]() -> net::awaitable<void> {
+        asio::steady_timer t(io_);
+        while (!stopping_) {
+          t.expires_after(std::chrono::seconds(5));
+          auto [ec] = co_await t.async_wait(net::use_tuple);
+          if (ec || stopping_) break;
+          const auto now = engine::Clock::now();
+          for (auto& c : conns_) c->close_idle_sessions(now, opt_.delivery_idle);
+          prune_auth_failures();
+        }
+      },
+      asio::detached);
   // Retention and expiry (sstp.md §10.6, §10.8): purge once a minute, off the event loop.
   purge_timer_ = std::make_unique<asio::steady_timer>(io_);
   asio::co_spawn(
@@ -53,8 +77,10 @@ void Relay::start() {
           if (ec || stopping_) break;
           const std::int64_t now = std::time(nullptr);
           store_->purge(now - opt_.retention.count(), now, [](std::error_code e, std::uint64_t n) {
-            if (e) spdlog::error("store purge failed: {}", e.message());
-            else if (n) spdlog::info("event=purged copies={}", n);
+            if (e)
+              spdlog::error("store purge failed: {}", e.message());
+            else if (n)
+              spdlog::info("event=purged copies={}", n);
           });
         }
       },
@@ -62,7 +88,27 @@ void Relay::start() {
 }
 
 void Relay::accept(asio::ip::tcp::socket s, const char* kind) {
-  adopt(std::make_unique<net::TcpStream>(std::move(s), kind));
+  if (!tls_) {
+    adopt(std::make_unique<net::TcpStream>(std::move(s), kind));
+    return;
+  }
+  // henc.md §8: the first byte tells TLS from plain SSTP; the 30 s Handshake timer (sstp.md
+  // §7.6) bounds the wait for it and the TLS handshake.
+  asio::co_spawn(
+      io_,
+      [this, s = std::move(s), kind]() mutable -> net::awaitable<void> {
+        std::error_code ec;
+        std::string why;
+        std::error_code pe;
+        const auto peer = s.remote_endpoint(pe);
+        auto stream = co_await net::accept_sstp_stream(std::move(s), kind, tls_,
+                                                       std::chrono::seconds(30), ec, why);
+        if (stream)
+          adopt(std::move(stream));
+        else
+          spdlog::warn("peer={} {}: {}", pe ? std::string("?") : net::to_string(peer), kind, why);
+      },
+      asio::detached);
 }
 
 void Relay::adopt(net::ByteStreamPtr stream) {
@@ -127,6 +173,14 @@ void Relay::reload() {
           break;
         }
       }
+    }
+    for (auto& [url, old] : identities_) {  // a removed identity's pending queue went with it
+      if (next_ids.count(url)) continue;
+      auto q = queues_.find(store::pending_queue(url));
+      if (q == queues_.end()) continue;
+      metrics_.queued_messages -= std::min(metrics_.queued_messages, q->second.messages);
+      metrics_.queued_bytes -= std::min(metrics_.queued_bytes, q->second.bytes);
+      queues_.erase(q);
     }
     identities_ = std::move(next_ids);
     registrations_ = std::move(regs);
@@ -193,7 +247,7 @@ void Relay::deliver(const store::StoredMessage& m) {
 
 void Relay::route(const ClientConn& from, const std::string& resource_url,
                   const std::vector<RouteTarget>& targets, const sstp::Message& header,
-                  std::shared_ptr<Bytes> data,
+                  std::shared_ptr<Bytes> data, bool fanout,
                   std::function<void(bool, std::vector<std::size_t>)> done) {
   const std::int64_t now = std::time(nullptr);
   const std::uint64_t size = data ? data->size() : 0;
@@ -212,9 +266,10 @@ void Relay::route(const ClientConn& from, const std::string& resource_url,
   std::vector<store::StoredMessage> copies;
   std::vector<std::size_t> over_quota;
   std::set<std::string> seen;  // one copy per device and targeting, even if listed twice
-  std::map<std::string, std::uint64_t> adding;  // bytes this sequence adds per queue
+  std::map<std::string, std::uint64_t> adding;      // bytes this sequence adds per queue
   auto add = [&](store::StoredMessage m) -> bool {  // false: refused for quota
-    if (!seen.insert(m.target_device + (m.identity_targeted ? " i " + m.identity_url : " d")).second)
+    if (!seen.insert(m.target_device + (m.identity_targeted ? " i " + m.identity_url : " d"))
+             .second)
       return true;
     // §10.5: DoNotDeliverIfOffline copies for offline targets are discarded.
     if ((header.flags & flag::DoNotDeliverIfOffline) && !online_for(m)) return true;
@@ -247,10 +302,68 @@ void Relay::route(const ClientConn& from, const std::string& resource_url,
       c.target_device = r->second;
       (add(std::move(c)) ? any_stored : any_refused) = true;
     }
-    if (any_refused && !any_stored) over_quota.push_back(i);
+    // A fanout entry fails when none of its devices can take the copy; an Open session when
+    // any cannot (§10.8: "Open session: Close QuotaWouldBeExceeded").
+    if (any_refused && (!fanout || !any_stored)) over_quota.push_back(i);
   }
   if (copies.empty()) return done(true, std::move(over_quota));
+  // The live path: one device-targeted copy for a device that is online with nothing queued
+  // goes out at once; its acknowledgement acknowledges the sender (no store write).
+  if (opt_.live_forwarding && !fanout && copies.size() == 1 && !copies[0].identity_targeted) {
+    auto q = queues_.find(copies[0].target_device);
+    auto c = by_device_.count(copies[0].target_device) ? by_device_[copies[0].target_device].lock()
+                                                       : nullptr;
+    if ((q == queues_.end() || q->second.messages == 0) && c && c->can_take_live()) {
+      store::StoredMessage m = std::move(copies[0]);
+      m.id = next_live_id_++;
+      const std::uint64_t id = m.id;
+      LiveCopy& l = live_[id];
+      l.m = m;
+      l.done = std::move(done);
+      l.timer = std::make_unique<asio::steady_timer>(io_, opt_.live_timeout);
+      l.timer->async_wait([this, id](const std::error_code& ec) {
+        if (!ec) live_failed(id, false);
+      });
+      c->deliver_live(m);
+      return;
+    }
+  }
+  store_copies(std::move(copies), std::move(over_quota), std::move(done));
+}
+
+void Relay::live_acked(std::uint64_t id) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return;  // it fell back to the store already
+  auto done = std::move(it->second.done);
+  live_.erase(it);
+  ++metrics_.live_acknowledged;
+  done(true, {});
+  maybe_finish();
+}
+
+void Relay::live_failed(std::uint64_t id, bool recipient_gone) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return;
+  store::StoredMessage m = std::move(it->second.m);
+  auto done = std::move(it->second.done);
+  live_.erase(it);
+  // Not sent yet: taken back so it goes out once, from the store. Sent: it may still arrive and
+  // be acknowledged; the stored copy then repeats it and the receiver drops it by its id (§9.5).
+  if (auto c = by_device_.count(m.target_device) ? by_device_[m.target_device].lock() : nullptr)
+    c->drop_unsent_live(id);
+  if ((m.header.flags & flag::DoNotDeliverIfOffline) && recipient_gone)
+    return done(true, {});  // §10.5: discarded when its target's connection ends
+  m.id = 0;
+  ++metrics_.live_stored;
+  std::vector<store::StoredMessage> copies{std::move(m)};
+  store_copies(std::move(copies), {}, std::move(done));
+}
+
+void Relay::store_copies(std::vector<store::StoredMessage> copies,
+                         std::vector<std::size_t> over_quota,
+                         std::function<void(bool, std::vector<std::size_t>)> done) {
   for (const auto& m : copies) {
+    const std::uint64_t size = m.data ? m.data->size() : 0;
     auto& q = queues_[m.target_device];
     q.messages += 1;
     q.bytes += size;
@@ -259,82 +372,81 @@ void Relay::route(const ClientConn& from, const std::string& resource_url,
   }
   ++appends_in_flight_;
   auto kept = std::make_shared<std::vector<store::StoredMessage>>(copies);
-  store_->append(std::move(copies), [this, kept, over = std::move(over_quota),
-                                     done = std::move(done)](std::error_code ec,
-                                                             std::vector<std::uint64_t> ids) mutable {
-    --appends_in_flight_;
-    if (ec || ids.size() != kept->size()) {
-      spdlog::error("store: cannot write a message ({} copies): {}", kept->size(), ec.message());
-      for (const auto& m : *kept) removed(m);
-      done(false, {});
-      maybe_finish();
-      return;
-    }
-    done(true, std::move(over));  // every copy durable: the sender may be acknowledged
-    for (std::size_t i = 0; i < kept->size(); ++i) {
-      (*kept)[i].id = ids[i];
-      deliver((*kept)[i]);
-    }
-    maybe_finish();
-  });
+  store_->append(
+      std::move(copies), [this, kept, over = std::move(over_quota), done = std::move(done)](
+                             std::error_code ec, std::vector<std::uint64_t> ids) mutable {
+        --appends_in_flight_;
+        if (ec || ids.size() != kept->size()) {
+          spdlog::error("store: cannot write a message ({} copies): {}", kept->size(),
+                        ec.message());
+          for (const auto& m : *kept) removed(m);
+          done(false, {});
+          maybe_finish();
+          return;
+        }
+        done(true, std::move(over));  // every copy durable: the sender may be acknowledged
+        for (std::size_t i = 0; i < kept->size(); ++i) {
+          (*kept)[i].id = ids[i];
+          deliver((*kept)[i]);
+        }
+        maybe_finish();
+      });
 }
 
 void Relay::register_device(const std::string& identity_url, const std::string& device_url,
                             std::function<void(sstp::AttachResponseId)> done) {
   using sstp::AttachResponseId;
   bool already = false;
-  std::size_t count = 0;
+  std::size_t count = registering_[identity_url];  // registrations being written count too
   for (auto [lo, hi] = registrations_.equal_range(identity_url); lo != hi; ++lo) {
     ++count;
     already = already || lo->second == device_url;
   }
   if (already) return done(AttachResponseId::Ok);  // repeating it is harmless (§11)
   if (count >= opt_.max_registered_devices) return done(AttachResponseId::QuotaWouldBeExceeded);
-  store_->register_device(identity_url, device_url, [this, identity_url, device_url, done](
-                                                        std::error_code ec, bool added) {
-    if (ec) {
-      spdlog::error("store: cannot register {} for {}: {}", device_url, identity_url, ec.message());
-      return done(AttachResponseId::TryLater);
-    }
-    if (!added) return done(AttachResponseId::AuthenticationFailed);  // identity or device gone
-    registrations_.emplace(identity_url, device_url);
-    spdlog::info("event=registered identity={} device={}", identity_url, device_url);
-    // R2: the identity's retained pending messages are copied to the new device first.
-    copy_pending(identity_url, device_url, 0, [done](bool ok) {
-      done(ok ? AttachResponseId::Ok : AttachResponseId::TryLater);
-    });
-  });
-}
-
-void Relay::copy_pending(const std::string& identity_url, const std::string& device_url,
-                         std::uint64_t after_id, std::function<void(bool)> done) {
-  store_->load_queue(pending_queue(identity_url), after_id, 256, [=, this](
-                                                                     std::error_code ec,
-                                                                     std::vector<store::StoredMessage> got) {
-    if (ec) return done(false);
-    if (got.empty()) return done(true);
-    const std::uint64_t last = got.back().id;
-    for (auto& m : got) {
-      m.target_device = device_url;
-      queues_[device_url].messages += 1;
-      queues_[device_url].bytes += m.data ? m.data->size() : 0;
-    }
-    auto kept = std::make_shared<std::vector<store::StoredMessage>>(got);
-    store_->append(std::move(got), [=, this](std::error_code e, std::vector<std::uint64_t> ids) {
-      if (e || ids.size() != kept->size()) return done(false);
-      for (std::size_t i = 0; i < kept->size(); ++i) {
-        (*kept)[i].id = ids[i];
-        deliver((*kept)[i]);
-      }
-      copy_pending(identity_url, device_url, last, done);
-    });
-  });
+  ++registering_[identity_url];
+  ++appends_in_flight_;
+  store_->register_device(
+      identity_url, device_url,
+      [this, identity_url, device_url, done](std::error_code ec, store::Registration r) {
+        --appends_in_flight_;
+        if (--registering_[identity_url] == 0) registering_.erase(identity_url);
+        if (ec) {
+          spdlog::error("store: cannot register {} for {}: {}", device_url, identity_url,
+                        ec.message());
+          done(AttachResponseId::TryLater);
+        } else if (!r.added && !r.existed) {
+          done(AttachResponseId::AuthenticationFailed);  // the identity or device is gone
+        } else {
+          const bool known = std::any_of(registrations_.lower_bound(identity_url),
+                                         registrations_.upper_bound(identity_url),
+                                         [&](const auto& p) { return p.second == device_url; });
+          if (!known) registrations_.emplace(identity_url, device_url);
+          if (r.copied) {  // §11 R2: the pending copies were made in the same transaction
+            auto& q = queues_[device_url];
+            q.messages += r.copied;
+            q.bytes += r.copied_bytes;
+            metrics_.queued_messages += r.copied;
+            metrics_.queued_bytes += r.copied_bytes;
+            if (auto it = by_device_.find(device_url); it != by_device_.end())
+              if (auto c = it->second.lock()) c->queue_grew();
+          }
+          spdlog::info("event=registered identity={} device={} pending_copies={}", identity_url,
+                       device_url, r.copied);
+          done(AttachResponseId::Ok);
+        }
+        maybe_finish();
+      });
 }
 
 // auth.md §8: after 10 failures within 60 s, TryLater for 60 s, per source and per device.
 void Relay::auth_failed(const std::string& source, const std::string& device) {
   const auto now = std::chrono::steady_clock::now();
-  for (const std::string& key : {"addr " + source, "dev " + device}) {
+  std::vector<std::string> keys{"addr " + source};
+  if (device_known(device)) keys.push_back("dev " + device);  // peers choose unknown URLs freely
+  for (const std::string& key : keys) {
+    // Bounded under a flood from many addresses: beyond the cap, new sources are not counted.
+    if (auth_failures_.size() >= 10000 && !auth_failures_.count(key)) continue;
     auto& q = auth_failures_[key];
     q.push_back(now);
     while (!q.empty() && now - q.front() > std::chrono::seconds(60)) q.pop_front();
@@ -344,7 +456,14 @@ void Relay::auth_failed(const std::string& source, const std::string& device) {
       spdlog::warn("event=auth_rate_limited key=\"{}\"", key);
     }
   }
-  if (auth_failures_.size() > 100000) auth_failures_.clear();  // bounded under a flood
+}
+
+void Relay::prune_auth_failures() {
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(auth_failures_, [&](const auto& kv) {
+    return kv.second.empty() || now - kv.second.back() > std::chrono::seconds(60);
+  });
+  std::erase_if(auth_blocked_until_, [&](const auto& kv) { return now >= kv.second; });
 }
 
 bool Relay::auth_limited(const std::string& source, const std::string& device) {
@@ -375,6 +494,7 @@ void Relay::shutdown() {
     std::error_code ec;
     a.close(ec);
   }
+  if (http_) http_->stop();
   if (purge_timer_) purge_timer_->cancel();
   for (auto& c : conns_) c->close(sstp::ConnectCloseReason::Resting, opt_.resting_return_time);
   // Give connections and stored work time to finish, then stop regardless.
@@ -400,7 +520,8 @@ std::string Metrics::prometheus() const {
     s += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
          name + " " + std::to_string(v) + "\n";
   };
-  add("grove_connections_accepted_total", "counter", "TCP connections accepted", connections_accepted);
+  add("grove_connections_accepted_total", "counter", "TCP connections accepted",
+      connections_accepted);
   add("grove_connections_open", "gauge", "Connections open now", connections_open);
   add("grove_sessions_opened_total", "counter", "Inbound sessions accepted", sessions_opened);
   add("grove_messages_in_total", "counter", "Message sequences received", messages_in);
@@ -408,7 +529,12 @@ std::string Metrics::prometheus() const {
   add("grove_messages_out_total", "counter", "Message sequences delivered", messages_out);
   add("grove_bytes_out_total", "counter", "Application bytes delivered", bytes_out);
   add("grove_auth_failures_total", "counter", "Refused device authentications", auth_failures);
-  add("grove_protocol_errors_total", "counter", "Connections closed for protocol errors", protocol_errors);
+  add("grove_live_acknowledged_total", "counter",
+      "Messages acknowledged by their live recipient without a store write", live_acknowledged);
+  add("grove_live_stored_total", "counter",
+      "Live messages stored after all (recipient slow or gone)", live_stored);
+  add("grove_protocol_errors_total", "counter", "Connections closed for protocol errors",
+      protocol_errors);
   add("grove_queue_messages", "gauge", "Stored copies waiting for delivery", queued_messages);
   add("grove_queue_bytes", "gauge", "Bytes of stored copies waiting for delivery", queued_bytes);
   return s;

@@ -12,6 +12,7 @@
 
 #include "net/asio.hpp"
 #include "net/stream.hpp"
+#include "net/tls_stream.hpp"
 #include "relay/client_conn.hpp"
 #include "relay/metrics.hpp"
 #include "relay/options.hpp"
@@ -41,6 +42,7 @@ class Relay {
   Metrics& metrics() { return metrics_; }
   asio::io_context& io() { return io_; }
   bool shutting_down() const { return stopping_; }
+  std::size_t connection_count() const { return conns_.size(); }
   const store::DeviceRecord* device(const std::string& url) const;
   bool device_known(const std::string& url) const;
   bool online(const std::string& device_url) const;
@@ -52,8 +54,12 @@ class Relay {
   // then calls `done(ok, over_quota)` with the indexes of targets refused for quota (§10.8).
   void route(const ClientConn& from, const std::string& resource_url,
              const std::vector<RouteTarget>& targets, const sstp::Message& header,
-             std::shared_ptr<Bytes> data,
+             std::shared_ptr<Bytes> data, bool fanout,
              std::function<void(bool ok, std::vector<std::size_t> over_quota)> done);
+  // Live path: the recipient acknowledged a live copy (or it expired): acknowledge the sender.
+  void live_acked(std::uint64_t id);
+  // The live copy was not acknowledged (timeout, recipient gone): store it durably instead.
+  void live_failed(std::uint64_t id, bool recipient_gone);
   // Register (sstp.md §11 R1, R2): records the registration, copies the identity's pending
   // messages to the device, then answers.
   void register_device(const std::string& identity_url, const std::string& device_url,
@@ -68,10 +74,21 @@ class Relay {
  private:
   void accept(asio::ip::tcp::socket s, const char* kind);
   void maybe_finish();
-  void copy_pending(const std::string& identity_url, const std::string& device_url,
-                    std::uint64_t after_id, std::function<void(bool ok)> done);
+  void prune_auth_failures();  // forgets counters older than 60 s and ended blocks
   bool online_for(const store::StoredMessage& m) const;
+  // Appends `copies` durably, then delivers them and calls done (the store path of route).
+  void store_copies(std::vector<store::StoredMessage> copies, std::vector<std::size_t> over,
+                    std::function<void(bool, std::vector<std::size_t>)> done);
+  struct LiveCopy {
+    store::StoredMessage m;
+    std::function<void(bool, std::vector<std::size_t>)> done;
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+  std::map<std::uint64_t, LiveCopy> live_;
+  std::uint64_t next_live_id_ = kLiveIdBase;
   void deliver(const store::StoredMessage& m);
+  void start_http();                      // relay_http.cpp
+  std::shared_ptr<net::TlsContext> tls_;  // set when TLS is configured (henc.md §8)
 
   asio::io_context& io_;
   Options opt_;
@@ -80,6 +97,7 @@ class Relay {
   std::map<std::string, store::DeviceRecord> devices_;
   std::map<std::string, store::IdentityRecord> identities_;
   std::multimap<std::string, std::string> registrations_;  // identity -> device
+  std::map<std::string, std::size_t> registering_;         // identity -> writes under way
   std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> auth_failures_;
   std::map<std::string, std::chrono::steady_clock::time_point> auth_blocked_until_;
   std::map<std::string, store::QueueTotal> queues_;
@@ -87,6 +105,7 @@ class Relay {
   std::map<std::string, std::weak_ptr<ClientConn>> by_device_;  // newest authenticated
   std::list<asio::ip::tcp::acceptor> acceptors_;  // list: accept loops hold references
   std::unique_ptr<asio::steady_timer> purge_timer_;
+  std::unique_ptr<class HttpListener> http_;  // HTTP encapsulations (henc.md §2.7)
   bool stopping_ = false;
   std::size_t appends_in_flight_ = 0;
 };

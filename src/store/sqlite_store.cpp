@@ -128,9 +128,9 @@ void SqliteStore::remove(std::vector<std::uint64_t> ids,
 }
 
 void SqliteStore::register_device(std::string identity_url, std::string device_url,
-                                  std::function<void(std::error_code, bool)> done) {
+                                  std::function<void(std::error_code, Registration)> done) {
   impl_->enqueue(
-      detail::RegisterJob{std::move(identity_url), std::move(device_url), std::move(done), false});
+      detail::RegisterJob{std::move(identity_url), std::move(device_url), std::move(done), {}});
 }
 
 void SqliteStore::purge(std::int64_t arrival_before_unix, std::int64_t now_unix,

@@ -95,7 +95,7 @@ class SqliteStore final : public Store {
   void purge(std::int64_t arrival_before_unix, std::int64_t now_unix,
              std::function<void(std::error_code, std::uint64_t removed)> done) override;
   void register_device(std::string identity_url, std::string device_url,
-                       std::function<void(std::error_code, bool added)> done) override;
+                       std::function<void(std::error_code, Registration)> done) override;
 
   // Must not be called from the store thread (that is, not from inside the Poster itself).
   void close() override;

@@ -74,6 +74,14 @@ struct QueueTotal {
   std::uint64_t bytes = 0;
 };
 
+// What register_device did.
+struct Registration {
+  bool added = false;    // new registration (its pending copies were made)
+  bool existed = false;  // it was there already; nothing changed
+  // Neither: the identity or the device no longer exists.
+  std::uint64_t copied = 0, copied_bytes = 0;  // pending copies made for the device
+};
+
 using Poster = std::function<void(std::function<void()>)>;
 
 class Store {
@@ -119,10 +127,11 @@ class Store {
   // Deletes delivered (or expired) copies. Unknown ids are ignored.
   virtual void remove(std::vector<std::uint64_t> ids,
                       std::function<void(std::error_code)> done) = 0;
-  // Registers a device for an identity (sstp.md §11 Register) without blocking the caller.
-  // `added` is false when it was registered already or the identity or device is gone.
+  // Registers a device for an identity (sstp.md §11 Register) without blocking the caller and,
+  // in the same transaction, copies the identity's pending queue to the device (§11 R2), so a
+  // registration never exists without its copies.
   virtual void register_device(std::string identity_url, std::string device_url,
-                               std::function<void(std::error_code, bool added)> done) = 0;
+                               std::function<void(std::error_code, Registration)> done) = 0;
   // Deletes copies that arrived before `arrival_unix` and are not ephemeral, and ephemeral
   // copies whose ExpirationTime <= now_unix (sstp.md §10.6, §10.8). Reports how many went.
   virtual void purge(std::int64_t arrival_before_unix, std::int64_t now_unix,

@@ -92,7 +92,7 @@ TempDir* ProxyE2E::files_ = nullptr;
 #define SKIP_UNLESS(peer)             \
   do {                                \
     if (auto why = peer::missing()) { \
-      GTEST_SKIP() << *why;           \
+      GROVE_MISSING_PEER(*why);       \
     }                                 \
   } while (0)
 

@@ -7,29 +7,10 @@
 #include <regex>
 #include <set>
 
-#include "support/process.hpp"
+#include "support/relay_fixture.hpp"
 
 namespace grove::test {
 namespace {
-
-const std::string kGrove = std::string(GROVE_BIN_DIR) + "/cli/grove";
-const std::string kGroved = std::string(GROVE_BIN_DIR) + "/relay/groved";
-const std::string kRelayUrl = "grove://relay.test";
-std::string dev(const std::string& name) { return kRelayUrl + "/d/" + name; }
-
-int run(std::vector<std::string> argv, const std::string& out, const std::string& err,
-        const std::string& in = {}, std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  Process p(std::move(argv), out, err, in);
-  auto rc = p.wait(timeout);
-  return rc ? *rc : -1;
-}
-
-// Ports from "listening on ADDR (kind)" lines.
-int port_of(const std::string& log, const std::string& kind) {
-  std::regex re("listening on [^ ]*:([0-9]+) \\(" + kind + "\\)");
-  std::smatch m;
-  return std::regex_search(log, m, re) ? std::stoi(m[1]) : -1;
-}
 
 std::string http_get(int port, const std::string& path) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -75,40 +56,8 @@ std::vector<uint8_t> raw_exchange(int port, const std::vector<uint8_t>& bytes) {
   return out;
 }
 
-class RelayTest : public ::testing::Test {
+class RelayTest : public RelayFixture {
  protected:
-  TempDir dir;
-  std::string db = dir / "relay.db";
-  std::unique_ptr<Process> relay;
-  int port = -1, ssl_port = -1, admin_port = -1;
-
-  void add_device(const std::string& name) {
-    ASSERT_EQ(run({kGroved, "--db", db, "device", "add", dev(name)}, dir / (name + ".key"),
-                  dir / "admin.err"), 0)
-        << read_file(dir / "admin.err");
-    ::chmod((dir / (name + ".key")).c_str(), 0600);
-  }
-  void start_relay() {
-    relay = std::make_unique<Process>(
-        std::vector<std::string>{kGroved, "--db", db, "run", "-l", "127.0.0.1:0", "--ssl-listen",
-                                 "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--device-url",
-                                 kRelayUrl, "-v"},
-        "", dir / "relay.err");
-    ASSERT_TRUE(wait_for_text(dir / "relay.err", "(admin)")) << read_file(dir / "relay.err");
-    const std::string log = read_file(dir / "relay.err");
-    port = port_of(log, "sstp");
-    ssl_port = port_of(log, "ssl-port");
-    admin_port = port_of(log, "admin");
-  }
-  std::vector<std::string> send_args(const std::string& from, const std::string& to, int p = 0) {
-    return {kGrove, "send", "--no-progress", "-c", "127.0.0.1:" + std::to_string(p ? p : port),
-            "--relay-url", kRelayUrl, "--device-url", dev(from), "--secret-file",
-            dir / (from + ".key"), "--to", dev(to)};
-  }
-  std::vector<std::string> receive_args(const std::string& who, const std::string& key = {}) {
-    return {kGrove, "receive", "-c", "127.0.0.1:" + std::to_string(port), "--relay-url", kRelayUrl,
-            "--device-url", dev(who), "--secret-file", dir / ((key.empty() ? who : key) + ".key")};
-  }
   void SetUp() override {
     add_device("alice");
     add_device("bob");
@@ -137,7 +86,8 @@ TEST_F(RelayTest, LiveRecipientGetsMessagesAndTheSslPortServesTheSameRelay) {
   auto r = receive_args("bob");
   r.insert(r.end(), {"-n", "2"});
   Process receiver(r, dir / "recv.out", dir / "recv.err");
-  ASSERT_TRUE(wait_for_text(dir / "relay.err", "event=authenticated")) << read_file(dir / "relay.err");
+  ASSERT_TRUE(wait_for_text(dir / "relay.err", "event=authenticated"))
+      << read_file(dir / "relay.err");
   auto a = send_args("alice", "bob");
   a.push_back("via 2492");
   ASSERT_EQ(run(a, dir / "s1.out", dir / "s1.err"), 0) << read_file(dir / "s1.err");
@@ -190,11 +140,13 @@ TEST_F(RelayTest, SurvivesSigkillWithEveryAcknowledgedMessageInOrder) {
   for (int i = 1; i <= 10000; ++i) lines += std::to_string(i) + "\n";
   { std::ofstream(dir / "lines.txt") << lines; }
   auto a = send_args("alice", "bob");
-  a.push_back("--lines");
+  // The relay stays down until the sender is gone: no reconnecting (resume_test covers that).
+  a.insert(a.end(), {"--lines", "--retry-for", "0"});
   Process sender(a, dir / "s.out", dir / "s.err", dir / "lines.txt");
   // Kill the relay part-way, once it has stored a good share of the messages.
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (metric(admin_port, "grove_messages_in_total") < 2000 && std::chrono::steady_clock::now() < end)
+  while (metric(admin_port, "grove_messages_in_total") < 2000 &&
+         std::chrono::steady_clock::now() < end)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   relay->kill(SIGKILL);
   auto src = sender.wait();
@@ -203,7 +155,8 @@ TEST_F(RelayTest, SurvivesSigkillWithEveryAcknowledgedMessageInOrder) {
   if (*src != 0) {
     std::smatch m;
     std::string err = read_file(dir / "s.err");
-    ASSERT_TRUE(std::regex_search(err, m, std::regex("([0-9]+) of 10000 messages confirmed"))) << err;
+    ASSERT_TRUE(std::regex_search(err, m, std::regex("([0-9]+) of 10000 messages confirmed")))
+        << err;
     confirmed = std::stoull(m[1]);
   }
   start_relay();
@@ -211,7 +164,8 @@ TEST_F(RelayTest, SurvivesSigkillWithEveryAcknowledgedMessageInOrder) {
   auto r = receive_args("bob");
   r.insert(r.end(), {"-n", "100", "--idle", "5"});
   const int rc1 = run(r, dir / "r1.out", dir / "r1.err");
-  ASSERT_TRUE(rc1 == 0 || rc1 == 5) << rc1 << read_file(dir / "r1.err") << read_file(dir / "relay.err");
+  ASSERT_TRUE(rc1 == 0 || rc1 == 5)
+      << rc1 << read_file(dir / "r1.err") << read_file(dir / "relay.err");
   r = receive_args("bob");
   r.insert(r.end(), {"--idle", "2"});
   ASSERT_EQ(run(r, dir / "r2.out", dir / "r2.err"), 0) << read_file(dir / "r2.err");

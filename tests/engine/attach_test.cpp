@@ -171,6 +171,46 @@ TEST(Attach, MalformedProofIsProtocolErrorAndWrongTypeIsStale) {
   }
 }
 
+TEST(Attach, LateProofIsStaleEvenBeforeTheTimerRan) {
+  Attaching p;
+  std::uint32_t id = 0;
+  ASSERT_FALSE(p.client.conn.attach(std::string(kBobIdentity), kIdentitySecret, id));
+  p.client_to_relay();
+  ASSERT_FALSE(p.relay.conn.answer_attach(id, kIdentitySecret));
+  p.relay_to_client();  // the client answers with a right proof ...
+  p.now += 31s;         // ... that reaches the relay after the wait, with no timer tick between
+  p.client_to_relay();
+  EXPECT_EQ(
+      p.relay.take_output(),
+      encode(sstp::Close{id, static_cast<std::uint8_t>(CloseReason::StaleAttachAuthenticate)}));
+  EXPECT_FALSE(p.relay.conn.identity_attached(std::string(kBobIdentity)));
+}
+
+TEST(Attach, ProofBeforeTheChallengeClosesTheAttachSession) {
+  Attaching p;
+  std::uint32_t id = 0;
+  ASSERT_FALSE(p.client.conn.attach(std::string(kBobIdentity), kIdentitySecret, id));
+  p.client_to_relay();  // AttachRequested, not answered yet
+  p.relay.feed(encode(sstp::AttachAuthenticate{
+                   id, auth::make_token(auth::TokenType::AccountProof, auth::Mac{})}),
+               p.now);
+  EXPECT_EQ(p.relay.take_output(),
+            encode(sstp::Close{id, static_cast<std::uint8_t>(CloseReason::ProtocolError)}));
+  EXPECT_FALSE(p.relay.one<AttachResult>().attached);
+  EXPECT_EQ(p.relay.conn.answer_attach(id, kIdentitySecret),
+            make_error_code(errc::no_such_session));
+}
+
+TEST(Attach, ReusingAClosedAttachIdClosesTheConnection) {
+  Attaching p;
+  const auto id = p.attach();
+  p.relay.feed(encode(sstp::Attach{id, "", std::string(kBobIdentity),
+                                   auth::make_token(auth::TokenType::AccountHello, sequence32(1))}),
+               p.now);
+  expect_closed_with(p.relay, ConnectCloseReason::TooManyUnknownSessionCmds,
+                     errc::session_id_in_use);
+}
+
 TEST(Attach, NoProofWithin30SecondsIsStale) {
   Attaching p;
   std::uint32_t id = 0;

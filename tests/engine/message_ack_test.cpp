@@ -92,6 +92,20 @@ TEST(Ack, AcknowledgeImmediatelyWaitsForOlderEntries) {
   EXPECT_EQ(p.client.take_output(), hex("10 07 00 02 00 00 00"));
 }
 
+// Grove's batch rule (docs/protocol.md): 32 complete sequences are acknowledged at once, A or
+// not, so a sender that never sets A is not held up 5 s whenever its window is full.
+TEST(Ack, ABatchOfCompleteSequencesIsAcknowledgedAtOnce) {
+  Connected p;
+  const std::uint32_t down = p.relay_opens();
+  const auto seqs = relay_sends(p, down, 33);
+  for (std::size_t i = 0; i + 1 < 32; ++i) p.client.conn.message_processed(seqs[i]);
+  EXPECT_TRUE(p.client.conn.pending_output().empty()) << "31 wait for the timer";
+  p.client.conn.message_processed(seqs[31]);
+  EXPECT_EQ(p.client.take_output(), hex("10 07 00 20 00 00 00"));  // Noop, MessageCount 32
+  p.client.conn.message_processed(seqs[32]);
+  EXPECT_TRUE(p.client.conn.pending_output().empty()) << "the 33rd waits for the timer again";
+}
+
 TEST(Ack, MessageCarriesTheCountAndStopsTheTimer) {
   Connected p;
   const std::uint32_t down = p.relay_opens();

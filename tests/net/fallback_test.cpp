@@ -284,13 +284,15 @@ TEST(PlanSteps, OrderAndAvailability) {
   FallbackOptions o;
   o.relay = HostPort{"relay.example", 2492};
   using V = std::vector<std::string>;
-  EXPECT_EQ(names(plan_steps(o, nullptr)), (V{"native", "direct443"}));
+  EXPECT_EQ(names(plan_steps(o, nullptr)),
+            (V{"native", "direct443", "keepalive", "longlived", "polling"}));
   o.socks_proxy = SocksProxyConfig{};
   o.socks_proxy->proxy = HostPort{"socks", 1080};
   o.http_proxy = HttpProxyConfig{};
   o.http_proxy->proxy = HostPort{"proxy", 3128};
   auto steps = plan_steps(o, nullptr);
-  EXPECT_EQ(names(steps), (V{"native", "direct443", "tunnel", "socks"}));
+  EXPECT_EQ(names(steps),
+            (V{"native", "direct443", "tunnel", "socks", "keepalive", "longlived", "polling"}));
   EXPECT_EQ(steps[0].stagger, o.stagger);
   EXPECT_FALSE(steps[1].stagger);
   EXPECT_EQ(steps[2].number, 3);
@@ -298,7 +300,12 @@ TEST(PlanSteps, OrderAndAvailability) {
   EXPECT_EQ(steps[3].target, "relay.example:2492 via socks5 proxy socks:1080");
   // The remembered step goes first and gets the stagger.
   steps = plan_steps(o, nullptr, std::string("tunnel"));
-  EXPECT_EQ(names(steps), (V{"tunnel", "native", "direct443", "socks"}));
+  EXPECT_EQ(names(steps),
+            (V{"tunnel", "native", "direct443", "socks", "keepalive", "longlived", "polling"}));
+  // Steps 5-7 (henc.md §11.1) go through the HTTP proxy when there is one.
+  EXPECT_EQ(steps[4].number, 5);
+  EXPECT_EQ(steps[4].target, "relay.example:80 via http proxy proxy:3128");
+  EXPECT_EQ(steps[6].number, 7);
   EXPECT_EQ(steps[0].stagger, o.stagger);
   // --path: only these, in this order; an unknown or unavailable memory is ignored.
   o.only = {"socks", "tunnel"};
@@ -306,7 +313,8 @@ TEST(PlanSteps, OrderAndAvailability) {
   o.http_proxy.reset();
   EXPECT_EQ(names(plan_steps(o, nullptr)), (V{"socks"}));
   EXPECT_TRUE(known_step("direct443"));
-  EXPECT_FALSE(known_step("polling"));
+  EXPECT_TRUE(known_step("polling"));
+  EXPECT_FALSE(known_step("carrier-pigeon"));
 }
 
 // ---------------------------------------------------------------- handshake_progress

@@ -110,32 +110,55 @@ TEST_F(StoreAdminTest, RegistrationsFollowTheirDeviceAndIdentity) {
   EXPECT_TRUE(regs.empty());
 }
 
-// The relay's Register path: asynchronous, on the store thread; never fails the group commit.
-TEST_F(StoreAdminTest, RegisterDeviceFromTheHotPath) {
+// The relay's Register path: asynchronous, on the store thread, never failing the group
+// commit, and copying the identity's pending queue in the same transaction (sstp.md §11 R2).
+TEST_F(StoreAdminTest, RegisterDeviceCopiesThePendingQueue) {
   ASSERT_FALSE(store->add_device({kPhone, secret(1), true}));
+  ASSERT_FALSE(store->add_device({kLaptop, secret(2), true}));
   ASSERT_FALSE(store->add_identity({kBob, secret(3)}));
+  std::vector<StoredMessage> pending;
+  for (unsigned n = 1; n <= 3; ++n) {
+    pending.push_back(plain(pending_queue(kBob), n, 100 * n));
+    pending.back().identity_url = kBob;
+    pending.back().identity_targeted = true;
+  }
+  ASSERT_FALSE(append_wait(loop, *store, pending).ec);
   auto reg = [&](const std::string& identity, const std::string& device) {
-    std::pair<std::error_code, bool> r;
+    std::pair<std::error_code, Registration> r;
     bool done = false;
-    store->register_device(identity, device, [&](std::error_code ec, bool added) {
-      r = {ec, added};
+    store->register_device(identity, device, [&](std::error_code ec, Registration got) {
+      r = {ec, got};
       done = true;
     });
     EXPECT_TRUE(loop.run_until([&] { return done; }));
     return r;
   };
   auto r = reg(kBob, kPhone);
-  EXPECT_FALSE(r.first);
-  EXPECT_TRUE(r.second);
-  r = reg(kBob, kPhone);  // again: harmless
-  EXPECT_FALSE(r.first);
-  EXPECT_FALSE(r.second);
+  ASSERT_FALSE(r.first);
+  EXPECT_TRUE(r.second.added);
+  EXPECT_EQ(r.second.copied, 3u);
+  EXPECT_EQ(r.second.copied_bytes, 600u);
+  auto got = load_wait(loop, *store, kPhone, 0, 10);
+  ASSERT_EQ(got.messages.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(got.messages[i].target_device, kPhone);
+    EXPECT_TRUE(got.messages[i].identity_targeted);
+    EXPECT_EQ(*got.messages[i].data, *pending[i].data);  // in queue order
+  }
+  r = reg(kBob, kPhone);  // again: harmless, no second copies
+  EXPECT_FALSE(r.second.added);
+  EXPECT_TRUE(r.second.existed);
+  EXPECT_EQ(load_wait(loop, *store, kPhone, 0, 10).messages.size(), 3u);
+  r = reg(kBob, kLaptop);  // the pending queue is retained for later registrations
+  EXPECT_EQ(r.second.copied, 3u);
   r = reg("grove://relay.example/i/nobody", kPhone);  // vanished identity: nothing, no error
   EXPECT_FALSE(r.first);
-  EXPECT_FALSE(r.second);
+  EXPECT_FALSE(r.second.added || r.second.existed);
   std::multimap<std::string, std::string> regs;
   ASSERT_FALSE(store->list_registrations(regs));
-  EXPECT_EQ(regs, (std::multimap<std::string, std::string>{{kBob, kPhone}}));
+  EXPECT_EQ(regs, (std::multimap<std::string, std::string>{{kBob, kLaptop}, {kBob, kPhone}}));
+  ASSERT_FALSE(store->remove_identity(kBob));  // takes its pending queue along
+  EXPECT_TRUE(load_wait(loop, *store, pending_queue(kBob), 0, 10).messages.empty());
 }
 
 TEST_F(StoreAdminTest, RemoveDeviceRemovesItsQueueOnly) {

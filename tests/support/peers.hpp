@@ -3,7 +3,7 @@
 // files and logs. Every daemon starts in its own process group, on a free port, and is killed
 // with its whole group (helpers, forked workers) by PID in the destructor.
 //
-//   if (auto why = Squid::missing()) GTEST_SKIP() << *why;
+//   if (auto why = Squid::missing()) GROVE_MISSING_PEER(*why);
 //   Squid squid({.auth = Squid::Auth::basic, .connect_ports = {relay_port}});
 //   ASSERT_TRUE(squid.ready()) << squid.log();
 //   ... "--proxy", squid.url("grove", "s3cret") ...
@@ -146,6 +146,18 @@ class Peer {
   }
   void stop() {
     if (daemon_) daemon_->stop();
+  }
+  // Starts the program again on the same port after stop() (a proxy that comes back); false
+  // when it does not accept connections within 10 s.
+  bool restart() {
+    stop();
+    daemon_ = std::make_unique<Daemon>(command(), dir_ / "daemon.out");
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < end && daemon_->running()) {
+      if (accepts_connections(port_)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
   }
 
  protected:

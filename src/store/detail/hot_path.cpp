@@ -30,6 +30,18 @@ constexpr std::string_view kRegister =
     "INSERT OR IGNORE INTO registrations (identity_url, device_url) "
     "SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM identities WHERE url = ?1) "
     "AND EXISTS (SELECT 1 FROM devices WHERE url = ?2)";
+constexpr std::string_view kRegistered =
+    "SELECT 1 FROM registrations WHERE identity_url = ?1 AND device_url = ?2";
+// The pending queue's name is store.hpp pending_queue(): "pending " + IdentityURL.
+constexpr std::string_view kPendingTotal =
+    "SELECT count(*), coalesce(sum(size), 0) FROM messages WHERE target_device = 'pending ' || ?1";
+constexpr std::string_view kCopyPending =
+    "INSERT INTO messages (target_device, resource_url, identity_url, identity_targeted, flags, "
+    "user_ref, expiration_time, total_size, fragment_message_id, fragment_index, fragment_count, "
+    "sender_device, arrival_unix, size, data) "
+    "SELECT ?2, resource_url, identity_url, identity_targeted, flags, user_ref, expiration_time, "
+    "total_size, fragment_message_id, fragment_index, fragment_count, sender_device, "
+    "arrival_unix, size, data FROM messages WHERE target_device = 'pending ' || ?1 ORDER BY id";
 // sstp.md §10.2/§10.8: non-ephemeral copies are kept at most the retention time ...
 constexpr std::string_view kPurgeRetained =
     "DELETE FROM messages WHERE expiration_time IS NULL AND arrival_unix < ?1";
@@ -126,6 +138,9 @@ std::error_code HotPath::create(DbPtr db, const SqliteOptions& opts, std::unique
       {&h->load_, kLoad},
       {&h->remove_, kRemove},
       {&h->register_, kRegister},
+      {&h->registered_, kRegistered},
+      {&h->pending_total_, kPendingTotal},
+      {&h->copy_pending_, kCopyPending},
       {&h->purge_retained_, kPurgeRetained},
       {&h->purge_expired_, kPurgeExpired},
   };
@@ -189,12 +204,40 @@ int HotPath::run_job(RemoveJob& j) {
 }
 
 int HotPath::run_job(RegisterJob& j) {
-  StmtScope scope(register_.get());
-  int rc = bind_text(register_.get(), 1, j.identity_url);
-  if (rc == SQLITE_OK) rc = bind_text(register_.get(), 2, j.device_url);
-  if (rc == SQLITE_OK) rc = step_done(register_.get());
-  if (rc == SQLITE_OK) j.added = sqlite3_changes64(db_.get()) > 0;
-  return rc;
+  auto bind2 = [&](sqlite3_stmt* st) {
+    int rc = bind_text(st, 1, j.identity_url);
+    return rc == SQLITE_OK ? bind_text(st, 2, j.device_url) : rc;
+  };
+  Registration& r = j.result;
+  int rc = SQLITE_OK;
+  {
+    StmtScope scope(register_.get());
+    rc = bind2(register_.get());
+    if (rc == SQLITE_OK) rc = step_done(register_.get());
+    if (rc != SQLITE_OK) return rc;
+    r.added = sqlite3_changes64(db_.get()) > 0;
+  }
+  if (!r.added) {
+    StmtScope scope(registered_.get());
+    rc = bind2(registered_.get());
+    if (rc == SQLITE_OK) rc = sqlite3_step(registered_.get());
+    r.existed = rc == SQLITE_ROW;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  {
+    StmtScope scope(pending_total_.get());
+    rc = bind_text(pending_total_.get(), 1, j.identity_url);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(pending_total_.get())) == SQLITE_ROW) {
+      r.copied = as_u64(sqlite3_column_int64(pending_total_.get(), 0));
+      r.copied_bytes = as_u64(sqlite3_column_int64(pending_total_.get(), 1));
+      rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK) return rc;
+  }
+  if (r.copied == 0) return SQLITE_OK;
+  StmtScope scope(copy_pending_.get());
+  rc = bind2(copy_pending_.get());
+  return rc == SQLITE_OK ? step_done(copy_pending_.get()) : rc;
 }
 
 int HotPath::run_job(PurgeJob& j) {

@@ -45,6 +45,9 @@ class HotPath {
   StmtPtr load_;
   StmtPtr remove_;
   StmtPtr register_;
+  StmtPtr registered_;
+  StmtPtr pending_total_;
+  StmtPtr copy_pending_;
   StmtPtr purge_retained_;
   StmtPtr purge_expired_;
 };

@@ -41,13 +41,12 @@ struct PurgeJob {
   std::uint64_t removed = 0;  // result
 };
 
-// sstp.md §11 Register from the relay's event loop. `added` is false when the registration
-// was already there, or the identity or device no longer exists.
+// sstp.md §11 Register from the relay's event loop, with the copies of R2.
 struct RegisterJob {
   std::string identity_url;
   std::string device_url;
-  std::function<void(std::error_code, bool added)> done;
-  bool added = false;  // result
+  std::function<void(std::error_code, Registration)> done;
+  Registration result;
 };
 
 using Job = std::variant<AppendJob, LoadJob, RemoveJob, PurgeJob, RegisterJob>;
@@ -86,7 +85,8 @@ inline std::function<void()> completion(Job&& job, std::error_code ec) {
         } else if constexpr (std::is_same_v<J, RemoveJob>) {
           return [done = std::move(j.done), ec] { done(ec); };
         } else if constexpr (std::is_same_v<J, RegisterJob>) {
-          return [done = std::move(j.done), ec, added = !ec && j.added] { done(ec, added); };
+          return
+              [done = std::move(j.done), ec, r = ec ? Registration{} : j.result] { done(ec, r); };
         } else {
           return [done = std::move(j.done), ec, n = ec ? 0 : j.removed] { done(ec, n); };
         }

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# HTTP encapsulations through squid (issue 5): `grove send -f` to a real groved over each HTTP
+# mode (keepalive, longlived, polling) through the same squid, against the Secure Tunnel
+# (CONNECT) through that squid, and against GNU httptunnel (hts/htc) carrying the same bytes
+# through the same squid. All on 127.0.0.1, same run. Target: LongLived >= 0.8x the tunnel.
+#
+# Usage: bench/henc_vs_tunnel.sh     (GROVE=..., GROVED=... pick the binaries)
+# Environment:
+#   GROVE, GROVED  binaries (default: build/release/src/{cli/grove,relay/groved})
+#   SIZE_MIB       test file size in MiB (default 100)
+#   RUNS           repetitions of each case (default 3); the median is reported
+#   MODES          cases to run (default "tunnel keepalive longlived polling httptunnel")
+#   SQUID_BUFFER   squid's read_ahead_gap and client_request_buffer_max_size (default "1 MB")
+#   BENCH_DIR      parent folder for temporary files (default /dev/shm, else $TMPDIR or /tmp)
+#
+# Timing: grove cases run from `grove send` start to its exit; exit 0 means every fragment was
+# acknowledged, i.e. stored durably by the relay (the relay's SQLite store is in the work folder).
+# httptunnel: a sender pushes the file into htc, which tunnels it through squid to hts, which
+# forwards it to a socat writing a file; time = sender start .. the last byte was written.
+# The received httptunnel file is checked (size, SHA-256) outside the timing; a run that
+# lost bytes is reported as incomplete and left out of the median. MB/s = 10^6 bytes/s.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GROVE=${GROVE:-$REPO/build/release/src/cli/grove}
+GROVED=${GROVED:-$REPO/build/release/src/relay/groved}
+SIZE_MIB=${SIZE_MIB:-100}
+RUNS=${RUNS:-3}
+MODES=${MODES:-"tunnel keepalive longlived polling httptunnel"}
+SIZE=$((SIZE_MIB * 1024 * 1024))
+
+die() { echo "henc_vs_tunnel: $*" >&2; exit 1; }
+[[ -x $GROVE ]] || die "no grove binary at $GROVE (set GROVE=path/to/grove)"
+[[ -x $GROVED ]] || die "no groved binary at $GROVED (set GROVED=path/to/groved)"
+for p in squid socat hts htc; do
+  command -v $p >/dev/null || die "$p is missing (apt install squid socat httptunnel)"
+done
+
+parent=${BENCH_DIR:-}
+if [[ -z $parent ]]; then
+  parent=${TMPDIR:-/tmp}
+  if [[ -d /dev/shm ]] && (( $(df -Pk /dev/shm | awk 'NR==2 {print $4}') >= (4 * SIZE / 1024) )); then
+    parent=/dev/shm
+  fi
+fi
+WORK=$(mktemp -d "$parent/grove-henc.XXXXXX")
+chmod 755 "$WORK"
+
+# Every background process is recorded and stopped by PID (its process group for squid).
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now_ns() { date +%s%N; }
+mbps() { awk -v b="$SIZE" -v ns="$1" 'BEGIN {printf "%.1f", b / (ns / 1e9) / 1e6}'; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {  # PORT
+  local i
+  for ((i = 0; i < 250; i++)); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
+head -c "$SIZE" /dev/urandom > "$WORK/src.bin"
+SRC_SHA=$(sha256sum "$WORK/src.bin" | cut -d' ' -f1)
+
+# ---- groved with two devices, native, ssl (CONNECT target) and http listeners.
+R=grove://relay.bench
+"$GROVED" --db "$WORK/db/g.db" device add "$R/d/alice" > "$WORK/alice.key" 2>/dev/null
+chmod 600 "$WORK/alice.key"
+# Every run sends to alice's own queue: lift the 1 GiB queue quota (sstp.md §10.8) for the bench.
+echo "max_device_queue_bytes = 1099511627776" > "$WORK/groved.toml"
+"$GROVED" --db "$WORK/db/g.db" run --config "$WORK/groved.toml" -l 127.0.0.1:0 \
+  --ssl-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --device-url "$R" 2> "$WORK/relay.err" &
+PIDS+=($!)
+for ((i = 0; i < 250; i++)); do grep -q "event=started" "$WORK/relay.err" 2>/dev/null && break; sleep 0.02; done
+port_of() { sed -n "s/.*listening on [^ ]*:\([0-9]*\) ($1).*/\1/p" "$WORK/relay.err" | head -1; }
+SSTP_PORT=$(port_of sstp); SSL_PORT=$(port_of ssl-port); HTTP_PORT=$(port_of http)
+[[ -n $HTTP_PORT ]] || { cat "$WORK/relay.err" >&2; die "groved did not start"; }
+
+# ---- squid without authentication (its cost is the same for every case), no cache.
+SQUID_PORT=$(free_port)
+mkdir -p "$WORK/squid"
+cat > "$WORK/squid/squid.conf" <<CONF
+http_port 127.0.0.1:$SQUID_PORT
+pid_filename $WORK/squid/squid.pid
+cache_log $WORK/squid/cache.log
+access_log none
+coredump_dir $WORK/squid
+cache deny all
+# Same for every case: let squid buffer more than its 16 KiB/64 KiB defaults per direction.
+read_ahead_gap ${SQUID_BUFFER:-1 MB}
+client_request_buffer_max_size ${SQUID_BUFFER:-1 MB}
+shutdown_lifetime 1 seconds
+pinger_enable off
+acl SSTP_ports port $SSL_PORT
+acl CONNECT method CONNECT
+http_access deny CONNECT !SSTP_ports
+http_access allow localhost
+http_access deny all
+CONF
+chown -R proxy:proxy "$WORK/squid" 2>/dev/null || true
+squid -N -d1 -n "grovebench$SQUID_PORT" -f "$WORK/squid/squid.conf" > "$WORK/squid/out" 2>&1 &
+PIDS+=($!)
+wait_port "$SQUID_PORT" || { cat "$WORK/squid/out" >&2; die "squid did not start"; }
+PROXY=http://127.0.0.1:$SQUID_PORT
+
+run_grove() {  # PATH_NAME; sets NS
+  local path=$1 t0 t1 rc=0
+  t0=$(now_ns)
+  timeout 900 "$GROVE" send --no-progress -c "127.0.0.1:$SSTP_PORT" --relay-url "$R" \
+    --device-url "$R/d/alice" --secret-file "$WORK/alice.key" --to "$R/d/alice" \
+    --proxy "$PROXY" --path "$path" --port-443 "$SSL_PORT" --http-port "$HTTP_PORT" \
+    -f "$WORK/src.bin" 2> "$WORK/send.err" || rc=$?
+  t1=$(now_ns)
+  [[ $rc -eq 0 ]] || { cat "$WORK/send.err" >&2; die "grove send --path $path exited $rc"; }
+  NS=$((t1 - t0))
+}
+
+run_httptunnel() {  # sets NS, or NS=0 when httptunnel did not deliver every byte in 300 s
+  local sink hts_port lport spid hpid cpid tpid t0 t1 got
+  sink=$(free_port); hts_port=$(free_port); lport=$(free_port)
+  rm -f "$WORK/ht.bin"
+  # socat file -> htc ~ squid ~ hts -> socat file; the receiving socat ends when hts closes.
+  timeout 300 socat -u TCP-LISTEN:"$sink",bind=127.0.0.1,reuseaddr OPEN:"$WORK/ht.bin",creat,trunc &
+  spid=$!; PIDS+=($spid)
+  # htc and hts serve one connection each (a probe would use it up: just wait); each runs in
+  # a session of its own, as they signal their process group when they end.
+  setsid hts -w -F 127.0.0.1:"$sink" 127.0.0.1:"$hts_port" > /dev/null 2>&1 &
+  hpid=$!; PIDS+=($hpid)
+  sleep 0.5
+  setsid htc -w -P 127.0.0.1:"$SQUID_PORT" -F "$lport" 127.0.0.1:"$hts_port" > /dev/null 2>&1 &
+  cpid=$!; PIDS+=($cpid)
+  sleep 0.5
+  t0=$(now_ns)
+  timeout 300 socat -u OPEN:"$WORK/src.bin" TCP:127.0.0.1:"$lport" > /dev/null 2>&1 &
+  tpid=$!; PIDS+=($tpid)
+  wait "$spid" || true
+  t1=$(now_ns)
+  kill "$tpid" "$cpid" "$hpid" 2>/dev/null || true
+  wait "$tpid" "$cpid" "$hpid" 2>/dev/null || true
+  got=$(stat -c %s "$WORK/ht.bin")
+  NS=$((t1 - t0))
+  if [[ $got -ne $SIZE ]]; then
+    echo "httptunnel delivered $got of $SIZE bytes in $((NS / 1000000)) ms" \
+      "($(awk -v b="$got" -v ns="$NS" 'BEGIN {printf "%.1f", b / (ns / 1e9) / 1e6}') MB/s)" >&2
+    NS=0
+  elif [[ $(sha256sum "$WORK/ht.bin" | cut -d' ' -f1) != "$SRC_SHA" ]]; then
+    die "httptunnel: SHA-256 of the received file differs"
+  fi
+}
+
+echo "henc_vs_tunnel: $SIZE_MIB MiB, $RUNS runs per case, squid $(squid -v | head -1 | awk '{print $4}'), $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1 /proc/loadavg)"
+declare -A RESULT
+for mode in $MODES; do
+  times=()
+  for ((r = 0; r < RUNS; r++)); do
+    if [[ $mode == httptunnel ]]; then run_httptunnel; else run_grove "$mode"; fi
+    [[ $NS -gt 0 ]] || continue
+    times+=("$NS")
+  done
+  if [[ ${#times[@]} -eq 0 ]]; then
+    printf '%-11s incomplete in every run\n' "$mode"
+    continue
+  fi
+  ns=$(printf '%s\n' "${times[@]}" | median)
+  RESULT[$mode]=$(mbps "$ns")
+  printf '%-11s %8s MB/s  (median of %d: %s s)\n' "$mode" "${RESULT[$mode]}" "${#times[@]}" \
+    "$(printf '%s\n' "${times[@]}" | awk '{printf "%.2f ", $1 / 1e9}')"
+done
+if [[ -n ${RESULT[tunnel]:-} ]]; then
+  for mode in keepalive longlived polling httptunnel; do
+    [[ -n ${RESULT[$mode]:-} ]] || continue
+    printf '%-11s / tunnel = %sx\n' "$mode" "$(awk -v a="${RESULT[$mode]}" -v b="${RESULT[tunnel]}" 'BEGIN {printf "%.2f", a / b}')"
+  done
+fi
+echo "load at the end $(cut -d' ' -f1 /proc/loadavg)"

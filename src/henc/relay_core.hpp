@@ -1,0 +1,179 @@
+// The relay side of the HTTP encapsulations (henc.md §2.7, §3.6, §4.5, §5.12, §12.3, §12.5,
+// §12.7), sans-I/O: one object holds every port-80 TCP connection and every virtual connection
+// (VC), keyed by GUID. The caller accepts sockets, feeds bytes and time, writes what the core
+// queues, closes what it says to close, and hands each established VC to the SSTP engine.
+//
+//   ConnId c = core.accept(now);            per accepted socket
+//   core.receive(c, bytes, now); core.receive_eof(c, now);
+//   core.output(c) / core.consume(c, n);     bytes to write; core.closing(c): close once written
+//   core.take_new_vcs()                       established VCs to attach an SSTP connection to
+//   core.vc_input(v) / vc_consume(v, n)       SSTP bytes from the client
+//   core.vc_send(v, bytes)                    SSTP bytes to the client
+//   core.vc_close(v)                          the SSTP connection ended
+//   core.next_deadline(); core.on_timer(now)
+//   core.take_dirty(conns, vcs)               what changed since the last call: wake those
+//
+// Every limit is bounded: heads 8192 bytes, bodies by Content-Length limits, VC queues by the
+// caller's back-pressure (can_receive, vc_backlog). The core reads no clock and never throws
+// on peer input: bad input closes the connection (or answers 400/404) and is counted.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "henc/errc.hpp"
+#include "henc/head.hpp"
+#include "henc/messages.hpp"
+#include "henc/wire.hpp"
+
+namespace grove::henc {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using std::chrono::milliseconds;
+
+struct RelayCoreOptions {
+  // §2.2: the relay's own names (case-insensitive); empty = no check (embedded demo).
+  std::vector<std::string> server_names;
+  std::string server = "Grove-Relay/1.0";
+  PollParams poll;                    // §5.8, advertised on every Polling answer (Max ≤ 30000)
+  milliseconds first_head{30000};     // §2.7: first request head after accept
+  milliseconds next_head{120000};     // §2.7: next request on a persistent connection
+  milliseconds establishment{30000};  // §10: first request to Established
+  milliseconds ka_hold{30000};        // §4.3: a data GET is held this long
+  milliseconds ka_idle{90000};        // §4.5 row 7
+  milliseconds po_hold{10000};        // §5.6: handshake-2 answer waits for SSTP output
+  milliseconds po_idle{60000};        // §5.12 row 7
+  // Back-pressure: receive no more client bytes while a VC holds this many unread ones.
+  std::size_t max_vc_input = 1 << 20;
+  // Seconds since 1970 for the Date header; the core reads no clock.
+  std::function<std::int64_t()> unix_now = [] { return std::int64_t{0}; };
+};
+
+// Counters for logs and metrics.
+struct RelayCoreStats {
+  std::uint64_t requests = 0;
+  std::uint64_t closed_bad = 0;  // connections closed for a protocol error
+  std::uint64_t answered_400 = 0;
+  std::uint64_t answered_404 = 0;
+  std::uint64_t vcs_established = 0;
+  std::uint64_t vcs_expired = 0;
+};
+
+class RelayCore {
+ public:
+  using ConnId = std::uint64_t;
+  using VcId = std::uint64_t;
+  enum class VcType { long_lived, keep_alive, polling };
+
+  explicit RelayCore(RelayCoreOptions options);
+  ~RelayCore();
+  RelayCore(const RelayCore&) = delete;
+  RelayCore& operator=(const RelayCore&) = delete;
+
+  // ---- TCP connections ----
+  [[nodiscard]] ConnId accept(TimePoint now);
+  // Feeds bytes read from the connection; always consumes all of them.
+  void receive(ConnId c, ByteView in, TimePoint now);
+  void receive_eof(ConnId c, TimePoint now);
+  // False while the VC this connection feeds holds max_vc_input unread bytes: stop reading.
+  [[nodiscard]] bool can_receive(ConnId c) const;
+  [[nodiscard]] ByteView output(ConnId c) const;
+  void consume(ConnId c, std::size_t n);
+  // All of output(c), handed over without a copy (the same as output() then consume()).
+  [[nodiscard]] Bytes take_output(ConnId c);
+  // The bytes of the last take_output(c) are written: they no longer count as backlog.
+  void wrote(ConnId c);
+  // True once the connection must be closed after its output is written.
+  [[nodiscard]] bool closing(ConnId c) const;
+  // The caller closed the socket (after closing(), or on a write error): forget it.
+  void release(ConnId c, TimePoint now);
+  // The last error that made the core close `c` (for -vv logs); empty when none.
+  [[nodiscard]] std::error_code conn_error(ConnId c) const;
+
+  // ---- virtual connections ----
+  [[nodiscard]] std::vector<VcId> take_new_vcs();
+  [[nodiscard]] ByteView vc_input(VcId v) const;
+  void vc_consume(VcId v, std::size_t n, TimePoint now);
+  // Queues SSTP bytes for the client. LongLived: straight onto the GET connection, or the VC
+  // closes when the budget would be passed (§3.4 renewal).
+  void vc_send(VcId v, ByteView data, TimePoint now);
+  // SSTP bytes queued and not yet written (write back-pressure).
+  [[nodiscard]] std::size_t vc_backlog(VcId v) const;
+  // True when no more input will come (the HTTP side ended the VC).
+  [[nodiscard]] bool vc_finished(VcId v) const;
+  [[nodiscard]] std::error_code vc_error(VcId v) const;
+  [[nodiscard]] VcType vc_type(VcId v) const;
+  [[nodiscard]] std::string vc_guid(VcId v) const;
+  // The SSTP connection on this VC ended: flush and close its connections (§3.6 row 12,
+  // §4.5 row 10, §5.12 row 9). The VC is forgotten once the HTTP side is done with it.
+  void vc_close(VcId v, TimePoint now);
+
+  // ---- time ----
+  [[nodiscard]] TimePoint next_deadline() const;
+  void on_timer(TimePoint now);
+
+  // Connections and VCs whose state or queues changed since the last call.
+  void take_dirty(std::vector<ConnId>& conns, std::vector<VcId>& vcs);
+
+  [[nodiscard]] const RelayCoreStats& stats() const { return stats_; }
+  [[nodiscard]] std::size_t connection_count() const;
+  [[nodiscard]] std::size_t vc_count() const;
+
+  struct Conn;
+  struct Vc;
+
+ private:
+  Conn* conn(ConnId c) const;
+  Vc* vc(VcId v) const;
+  void on_head(Conn& c, TimePoint now);
+  void on_body(Conn& c, TimePoint now);
+  void dispatch_long_lived(Conn& c, const Target& t, TimePoint now);
+  void dispatch_keep_alive_get(Conn& c, const Target& t, TimePoint now);
+  void dispatch_keep_alive_post(Conn& c, TimePoint now);
+  void dispatch_polling(Conn& c, TimePoint now);
+  void long_lived_body(Conn& c, ByteView in, TimePoint now);
+  void maybe_establish_long_lived(Vc& v, TimePoint now);
+  void maybe_establish_keep_alive(Vc& v, TimePoint now);
+  void answer_keep_alive_get(Vc& v, TimePoint now);
+  void answer_polling(Vc& v, Conn& c, TimePoint now);
+  void established(Vc& v, TimePoint now);
+  void respond(Conn& c, const ResponseSpec& r, ByteView body, bool close_after);
+  void respond_error(Conn& c, int status);
+  void close_conn(Conn& c, std::error_code why);
+  void end_vc(Vc& v, std::error_code why);
+  void maybe_forget_vc(Vc& v);
+  bool own_name(std::string_view name) const;
+  std::string date() const;
+  void mark(Conn& c);
+  void mark(Vc& v);
+  void wait_next_head(Conn& c, TimePoint now);
+  // GUIDs of ended VCs: a late request for one is closed instead of opening a new VC (a
+  // KeepAlive GET for an unknown GUID would otherwise read as a handshake). Bounded FIFO.
+  void remember_ended(const std::string& guid);
+  bool recently_ended(std::string_view guid) const;
+  static constexpr std::size_t kRememberEnded = 4096;
+
+  RelayCoreOptions options_;
+  RelayCoreStats stats_;
+  ConnId next_conn_ = 1;
+  VcId next_vc_ = 1;
+  std::map<ConnId, std::unique_ptr<Conn>> conns_;
+  std::map<VcId, std::unique_ptr<Vc>> vcs_;
+  std::map<std::string, VcId, std::less<>> by_guid_;
+  std::set<std::string, std::less<>> ended_set_;
+  std::deque<std::string> ended_fifo_;
+  std::vector<VcId> new_vcs_;
+  std::vector<ConnId> dirty_conns_;
+  std::vector<VcId> dirty_vcs_;
+};
+
+}  // namespace grove::henc
