@@ -9,23 +9,13 @@
 #include "proxy/auth.hpp"
 #include "proxy/auth_challenge.hpp"
 #include "proxy/digest.hpp"
-#include "proxy/errc.hpp"
 #include "proxy/ntlm.hpp"
+#include "proxy_fuzz_support.hpp"
 
 using namespace grove;
 using namespace grove::proxy;
-
-namespace {
-
-// Oracle: a failure is a documented grove.proxy value, never "ok" and never another category.
-void check_error(const std::error_code& ec) {
-  if (ec.category() != grove::proxy::proxy_category() || ec.value() <= 0 ||
-      ec.value() > static_cast<int>(grove::proxy::errc::url_bad_percent_encoding)) {
-    std::abort();
-  }
-}
-
-}  // namespace
+using grove::fuzz::check_error;
+using grove::fuzz::Chunker;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;

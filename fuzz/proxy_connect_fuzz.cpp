@@ -6,33 +6,13 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "proxy/errc.hpp"
 #include "proxy/http_connect.hpp"
+#include "proxy_fuzz_support.hpp"
 
 using namespace grove;
 using namespace grove::proxy;
-
-namespace {
-
-// Deterministic chunk sizes 1..max from a seed byte, so one input replays the same splits.
-struct Chunker {
-  std::uint32_t state;
-  std::size_t max;
-  std::size_t next() {
-    state = state * 1103515245u + 12345u;
-    return 1 + (state >> 16) % max;
-  }
-};
-
-// Oracle: a failure is a documented grove.proxy value, never "ok" and never another category.
-void check_error(const std::error_code& ec) {
-  if (ec.category() != grove::proxy::proxy_category() || ec.value() <= 0 ||
-      ec.value() > static_cast<int>(grove::proxy::errc::url_bad_percent_encoding)) {
-    std::abort();
-  }
-}
-
-}  // namespace
+using grove::fuzz::check_error;
+using grove::fuzz::Chunker;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
