@@ -220,6 +220,7 @@ void RelayCore::close_conn(Conn& c, std::error_code why) {
         (phase == Conn::Phase::ll_get || phase == Conn::Phase::ll_post ||
          phase == Conn::Phase::po_held)) {
       end_vc(*v, why ? why : make_error_code(errc::closed));
+      v = vc(c.vc);  // end_vc may have forgotten it
     }
     if (v != nullptr && v->held_get == c.id) v->held_get = 0;
   }
@@ -810,10 +811,12 @@ void RelayCore::vc_close(VcId id, TimePoint now) {
   if (v->state == Vc::State::finished) return maybe_forget_vc(*v);
   switch (v->type) {
     case VcType::long_lived: {
-      // §3.6 row 12: flush what the GET holds, then close both.
-      if (Conn* g = conn(v->get)) close_conn(*g, {});
-      if (Conn* p = conn(v->post)) close_conn(*p, {});
-      end_vc(*v, {});
+      // §3.6 row 12: flush what the GET holds, then close both. Closing a connection can end
+      // and forget the virtual connection, so it is looked up again after each step.
+      const ConnId get = v->get, post = v->post;
+      if (Conn* g = conn(get)) close_conn(*g, {});
+      if (Conn* p = conn(post)) close_conn(*p, {});
+      if ((v = vc(id)) != nullptr) end_vc(*v, {});
       return;
     }
     case VcType::keep_alive:
