@@ -113,6 +113,7 @@ bool ClientCore::wants_close(int slot) const {
 void ClientCore::closed(int slot, ClientTime) {
   Slot& s = *slots_.at(static_cast<std::size_t>(slot));
   s.conn = Slot::Conn::none;
+  s.ntlm_authenticated = false;
   s.out.clear();
   s.out_pos = 0;
   s.rx = Slot::Rx::idle;
@@ -137,6 +138,14 @@ void ClientCore::start_request(int slot, std::string method, Bytes body, bool op
 }
 
 void ClientCore::queue_request(Slot& s, ClientTime now) {
+  if (s.ntlm_authenticated && s.auth->awaiting_ntlm_challenge()) {
+    // This connection already passed NTLM: send the request as it is. Should the proxy still
+    // ask, a fresh round starts from its challenge.
+    proxy::AuthOptions ao = options_.auth;
+    ao.memo = {};
+    s.auth = std::make_unique<proxy::Authenticator>(std::move(ao));
+    s.authorization.reset();
+  }
   RequestSpec r;
   r.method = s.method;
   r.target = target();
@@ -237,6 +246,13 @@ void ClientCore::on_head(int slot, ClientTime now) {
   if (s.head.has_transfer_encoding()) return fail(errc::transfer_encoding);
   if (last_status_ == 401 || last_status_ == 407) return on_auth(slot, now);
   if (s.auth && s.auth->scheme() != proxy::AuthScheme::none) memo_ = s.auth->memo();
+  if (s.sent_leg1 || (s.auth && s.auth->needs_same_connection())) s.ntlm_authenticated = true;
+  if (s.sent_leg1 && s.method == "POST") {
+    // §7.4: the proxy let the body-less NEGOTIATE leg through (the connection was already
+    // authenticated): the relay answered an empty POST; the real one follows on this
+    // connection, or on a new one.
+    return retry_request(slot, now);
+  }
   s.deadline = ClientTime::max();
   on_response_head(slot, now);
 }
@@ -251,6 +267,11 @@ void ClientCore::on_auth(int slot, ClientTime now) {
   s.authorization = s.auth->authorization();
   // §7.1: the ConnectionEstablishment timer restarts before each retry.
   if (state_ == State::connecting) establishment_deadline_ = now + options_.establishment;
+  retry_request(slot, now);
+}
+
+void ClientCore::retry_request(int slot, ClientTime now) {
+  Slot& s = *slots_.at(static_cast<std::size_t>(slot));
   const std::optional<std::uint64_t> length = s.head.content_length();
   // A connection that carried part of an open-ended body cannot take another request.
   const bool body_pending = s.open_ended && !s.sent_leg1;

@@ -130,6 +130,9 @@ class ClientCore {
   void queue_request(Slot& s, ClientTime now);
   void on_head(int slot, ClientTime now);
   void on_auth(int slot, ClientTime now);
+  // Sends the request in flight again: on this connection after its answer's body, or on a
+  // new one (henc.md §7.1 reuse rule).
+  void retry_request(int slot, ClientTime now);
   void finish_response(int slot, ClientTime now);
   void fail(std::error_code e);
   void note(std::string line);

@@ -228,6 +228,20 @@ TEST_F(HencE2E, ThroughSquidWithBasicEveryModeAnd20MB) {
             std::string::npos);
 }
 
+TEST_F(HencE2E, ThroughSquidWithDigestEveryMode) {
+  if (auto why = Squid::missing()) GROVE_MISSING_PEER(*why);
+  Squid squid({.auth = Squid::Auth::digest, .connect_ports = {}});
+  ASSERT_TRUE(squid.ready()) << squid.log();
+  for (const auto& m : kModes) suite(m, squid.url());
+}
+
+TEST_F(HencE2E, ThroughSquidWithNtlmEveryMode) {
+  if (auto why = Squid::missing()) GROVE_MISSING_PEER(*why);
+  Squid squid({.auth = Squid::Auth::ntlm, .connect_ports = {}});
+  ASSERT_TRUE(squid.ready()) << squid.log();
+  for (const auto& m : kModes) suite(m, squid.url());
+}
+
 TEST_F(HencE2E, ThroughSquidWrongPasswordFailsTheStep) {
   if (auto why = Squid::missing()) GROVE_MISSING_PEER(*why);
   Squid squid({.auth = Squid::Auth::basic, .connect_ports = {}});

@@ -71,6 +71,78 @@ TEST(ClientCore, Basic407RetriesOnANewConnectionThenSendsAtOnce) {
   EXPECT_NE(take(c, 0).find("Proxy-Authorization: Basic"), std::string::npos);
 }
 
+// MS-NLMP §4.2.4.3 CHALLENGE_MESSAGE, as tests/proxy/http_connect_ntlm_test.cpp uses it.
+constexpr std::string_view kNtlmChallenge =
+    "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM "
+    "TlRMTVNTUAACAAAADAAMADgAAAAzgoriASNFZ4mrze8AAAAAAAAAACQAJABEAAAABgBwFwAAAA9TAGUAcgB2AGUAcgAC"
+    "AAwARABvAG0AYQBpAG4AAQAMAFMAZQByAHYAZQByAAAAAAA=\r\nContent-Length: 0\r\n\r\n";
+constexpr std::string_view kNtlmWanted =
+    "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\n"
+    "Content-Length: 0\r\n\r\n";
+constexpr std::string_view kNegotiateHeader =
+    "Proxy-Authorization: NTLM TlRMTVNTUAABAAAAB4IIAAAAAAAgAAAAAAAAACAAAAA=\r\n";
+
+// Runs one slot of a KeepAlive handshake through the three NTLM legs on one connection.
+void ntlm_legs(ClientCore& c, int slot, std::string_view final_answer) {
+  answer(c, slot, kNtlmWanted);
+  const std::string leg1 = take(c, slot);
+  EXPECT_NE(leg1.find(kNegotiateHeader), std::string::npos) << leg1;
+  answer(c, slot, kNtlmChallenge);
+  const std::string leg2 = take(c, slot);
+  EXPECT_NE(leg2.find("Proxy-Authorization: NTLM TlRMTVNTUAAD"), std::string::npos) << leg2;
+  answer(c, slot, final_answer);
+}
+
+TEST(ClientCore, NtlmAuthenticatesTheConnectionOnceThenRequestsGoAsTheyAre) {
+  ClientOptions o = proxied(Mode::keep_alive);
+  o.auth.credentials = proxy::Credentials{"DOMAIN\\user", "pass"};
+  ClientCore c(o, {});
+  c.connected(0, {});
+  c.connected(1, {});
+  take(c, 0);
+  take(c, 1);
+  ntlm_legs(c, 0, "HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n" + std::string(kEcho));
+  ntlm_legs(c, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_EQ(c.state(), ClientCore::State::established);
+  EXPECT_EQ(c.auth_scheme(), proxy::AuthScheme::ntlm);
+  // §7.4: the POST connection is authenticated: the SSTP bytes go at once, with their body.
+  c.send(as_bytes("sstp-bytes"), {});
+  const std::string post = take(c, 1);
+  EXPECT_EQ(post.find("Proxy-Authorization"), std::string::npos) << post;
+  EXPECT_NE(post.find("Content-Length: 10\r\n"), std::string::npos) << post;
+  EXPECT_EQ(post.substr(post.size() - 10), "sstp-bytes");
+  // A new connection starts with the NEGOTIATE leg at once (§7.1).
+  answer(c, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(c.wants_close(1));
+  c.closed(1, {});
+  c.send(as_bytes("more"), {});
+  ASSERT_TRUE(c.wants_connect(1));
+  c.connected(1, {});
+  const std::string fresh = take(c, 1);
+  EXPECT_NE(fresh.find(kNegotiateHeader), std::string::npos) << fresh;
+  EXPECT_NE(fresh.find("Content-Length: 0\r\n"), std::string::npos) << fresh;
+}
+
+TEST(ClientCore, NtlmNegotiateLegLetThroughIsFollowedByTheRealPost) {
+  ClientOptions o = proxied(Mode::keep_alive);
+  o.auth.credentials = proxy::Credentials{"user", "pass"};
+  o.auth.memo.scheme = proxy::AuthScheme::ntlm;  // an earlier connection needed NTLM
+  ClientCore c(o, {});
+  c.connected(0, {});
+  c.connected(1, {});
+  take(c, 0);
+  const std::string leg1 = take(c, 1);
+  ASSERT_NE(leg1.find(kNegotiateHeader), std::string::npos) << leg1;
+  ASSERT_NE(leg1.find("Content-Length: 0\r\n"), std::string::npos) << leg1;
+  // The proxy forwarded the body-less POST; the relay answered it (§7.4 row 2).
+  answer(c, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  const std::string real = take(c, 1);
+  EXPECT_EQ(real.find("Proxy-Authorization"), std::string::npos) << real;
+  EXPECT_NE(real.find("Content-Length: 22\r\n"), std::string::npos) << real;
+  EXPECT_EQ(real.substr(real.size() - 22), kEcho);
+  EXPECT_NE(c.state(), ClientCore::State::closed);
+}
+
 TEST(ClientCore, RejectedCredentialsFailTheStep) {
   ClientCore c(proxied(Mode::polling), {});
   c.connected(0, {});

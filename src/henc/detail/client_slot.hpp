@@ -23,6 +23,9 @@ struct ClientCore::Slot {
   Bytes request_body;
   bool open_ended = false;  // LongLived POST: the body streams after the echo
   bool sent_leg1 = false;   // the last request was an NTLM NEGOTIATE leg (Content-Length 0)
+  // NTLM authenticates a connection (henc.md §7.4): this one finished the legs, so later
+  // requests on it need no credentials (a new NEGOTIATE would restart the legs).
+  bool ntlm_authenticated = false;
   std::unique_ptr<proxy::Authenticator> auth;
   std::string auth_header = "Proxy-Authorization";
   std::optional<std::string> authorization;
