@@ -15,7 +15,7 @@
 #   RUNS           throughput repetitions per case (default 3); medians are reported
 #   CONNECTS       `grove connect` repetitions per path (default 10); medians are reported
 #   BENCH_DIR      parent folder for temporary files (default /dev/shm when it has room)
-# Needs squid, danted and openssl (peers.md). Everything listens on 127.0.0.1 only; every
+# Needs squid, danted, openssl and GNU time (peers.md; apt install time). Everything listens on 127.0.0.1 only; every
 # process started here is stopped by PID on exit.
 set -euo pipefail
 
@@ -35,6 +35,8 @@ DANTED=$(command -v danted || echo /usr/sbin/danted)
 [[ -x $SQUID ]] || die "squid is not installed (apt install squid)"
 [[ -x $DANTED ]] || die "danted is not installed (apt install dante-server)"
 command -v openssl >/dev/null || die "openssl is not installed"
+TIME=$(command -v /usr/bin/time || true)
+[[ -x $TIME ]] || die "GNU time is not installed (apt install time)"
 
 need_kib=$(((2 * SIZE + 256 * 1024 * 1024) / 1024))
 if [[ -n ${BENCH_DIR:-} ]]; then
@@ -109,6 +111,7 @@ EOF
     chown -R proxy:proxy "$dir" 2>/dev/null || true
     "$SQUID" -N -d1 -n "grovebench$SQUID_PORT" -f "$dir/squid.conf" >"$dir/out.log" 2>&1 &
     PIDS+=($!)
+    SQUID_PID=$!
     disown $!  # killed by PID in cleanup; no job-control "Killed" line
     wait_port "$SQUID_PORT" "${PIDS[-1]}" && return 0
   done
@@ -163,36 +166,57 @@ SRC_SHA=$(sha256sum "$SRC" | cut -d' ' -f1)
 LISTEN_PORT=$(random_port)  # fixed for squid's ACL; grove listen takes it below
 start_squid "$LISTEN_PORT"
 
-run_case() {  # native|tunnel; sets NS
-  local path=$1 out=$WORK/in log=$WORK/listen.log lpid t0 t1 rc=0
+# CPU seconds (user + system) a process has used so far, from /proc (squid runs throughout).
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+# GNU time's "%U %S" output file -> CPU seconds.
+cpu_from() { awk 'NF == 2 && $1 ~ /^[0-9.]+$/ {printf "%.3f", $1 + $2}' "$1"; }
+
+run_case() {  # native|tunnel; sets NS and CPU ("send listen squid" CPU seconds)
+  local path=$1 out=$WORK/in log=$WORK/listen.log lpid t0 t1 rc=0 squid0 squid1
   local -a args=(--path native)
   [[ $path == tunnel ]] && args=(--path tunnel --port-443 "$LISTEN_PORT" --proxy "http://127.0.0.1:$SQUID_PORT")
   rm -rf "$out"; mkdir -p "$out"
-  "$GROVE" listen -l "127.0.0.1:$LISTEN_PORT" -o "$out" -n 1 >/dev/null 2>"$log" &
+  "$TIME" -f '%U %S' -o "$WORK/listen.cpu" \
+    "$GROVE" listen -l "127.0.0.1:$LISTEN_PORT" -o "$out" -n 1 >/dev/null 2>"$log" &
   lpid=$!; PIDS+=("$lpid")
   wait_port "$LISTEN_PORT" "$lpid" || { cat "$log" >&2; die "grove listen did not start"; }
+  squid0=$(cpu_of "$SQUID_PID")
   t0=$(now_ns)
-  timeout 600 "$GROVE" send --no-progress -c "127.0.0.1:$LISTEN_PORT" "${args[@]}" -f "$SRC" \
+  timeout 600 "$TIME" -f '%U %S' -o "$WORK/send.cpu" \
+    "$GROVE" send --no-progress -c "127.0.0.1:$LISTEN_PORT" "${args[@]}" -f "$SRC" \
     2>"$WORK/send.log" || rc=$?
   t1=$(now_ns)
+  squid1=$(cpu_of "$SQUID_PID")
   [[ $rc -eq 0 ]] || { cat "$WORK/send.log" >&2; die "grove send ($path) exited $rc"; }
   wait "$lpid" || true
   [[ $(sha256sum "$out/payload.bin" | cut -d' ' -f1) == "$SRC_SHA" ]] || die "$path: received file differs"
   NS=$((t1 - t0))
+  CPU="$(cpu_from "$WORK/send.cpu") $(cpu_from "$WORK/listen.cpu") $(awk -v a="$squid0" -v b="$squid1" 'BEGIN {printf "%.3f", b - a}')"
 }
 
-declare -A RATE
+declare -A RATE CPUS
 RATE[native]=; RATE[tunnel]=
+printf '%-14s %9s %10s   %s\n' "" time rate "CPU seconds: send listen squid"
 for ((run = 1; run <= RUNS; run++)); do
   for c in native tunnel; do
     run_case "$c"
     r=$(awk -v b="$SIZE" -v ns="$NS" 'BEGIN {printf "%.1f", b / (ns / 1e9) / 1e6}')
     RATE[$c]+="$r "
+    CPUS[$c]+="$CPU;"
     MAX_LOAD=$(awk -v m="$MAX_LOAD" '{print ($1 > m) ? $1 : m}' /proc/loadavg)
-    printf 'run %d  %-7s %8.3f s  %8s MB/s  load %s\n' "$run" "$c" \
-      "$(awk -v n="$NS" 'BEGIN {print n / 1e9}')" "$r" "$(cut -d' ' -f1 /proc/loadavg)"
+    printf 'run %d  %-7s %8.3f s  %8s MB/s   %s   load %s\n' "$run" "$c" \
+      "$(awk -v n="$NS" 'BEGIN {print n / 1e9}')" "$r" "$CPU" "$(cut -d' ' -f1 /proc/loadavg)"
   done
 done
+# Median CPU seconds per process, per case ("send listen squid").
+cpu_medians() {
+  local i col
+  for i in 1 2 3; do
+    col=$(tr ';' '\n' <<<"${CPUS[$1]}" | awk -v i="$i" 'NF {print $i}')
+    # shellcheck disable=SC2086
+    printf '%s ' "$(median $col)"
+  done
+}
 # shellcheck disable=SC2086
 MED_DIRECT=$(median ${RATE[native]})
 # shellcheck disable=SC2086
@@ -247,6 +271,16 @@ echo "load avg:  $(cut -d' ' -f1-3 /proc/loadavg) (end)"
 printf 'throughput medians: direct %s MB/s, tunnel %s MB/s (runs: direct %s| tunnel %s)\n' \
   "$MED_DIRECT" "$MED_TUNNEL" "${RATE[native]}" "${RATE[tunnel]}"
 echo "RATIO tunnel/direct: $(awk -v a="$MED_TUNNEL" -v b="$MED_DIRECT" 'BEGIN {printf "%.2f", a / b}')x   (target >= 0.90x)"
+# Where the CPU goes: with N cores, a transfer cannot be faster than its busiest process nor
+# than the sum of all its processes' CPU seconds spread over the N cores.
+read -r ds dl _ <<<"$(cpu_medians native)"
+read -r ts tl tq <<<"$(cpu_medians tunnel)"
+echo "CPU seconds per run (medians): direct send $ds, listen $dl | tunnel send $ts, listen $tl, squid $tq"
+awk -v ds="$ds" -v dl="$dl" -v ts="$ts" -v tl="$tl" -v tq="$tq" -v n="$(nproc)" 'BEGIN {
+  d = ds > dl ? ds : dl; if ((ds + dl) / n > d) d = (ds + dl) / n
+  t = ts > tl ? ts : tl; if (tq > t) t = tq; if ((ts + tl + tq) / n > t) t = (ts + tl + tq) / n
+  printf "CPU bound on %d cores: direct >= %.2f s, tunnel >= %.2f s: best possible ratio %.2fx\n", n, d, t, d / t
+}'
 if awk -v s="$START_LOAD" -v m="$MAX_LOAD" -v n="$(nproc)" 'BEGIN {exit !(s > 0.5 * n || m > 1.5 * n)}'; then
   echo "WARNING: load average $START_LOAD at the start, up to $MAX_LOAD during the runs, on" \
     "$(nproc) CPUs: other work competed with the transfers."
