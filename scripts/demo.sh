@@ -23,8 +23,9 @@ echo "==> adding two devices to the relay's device table (each secret is printed
 chmod 600 "$work"/*.key
 "$GROVED" --db "$db" device list | sed 's/^/    /'
 
-echo "==> starting groved (native SSTP port and the SSL port, both on loopback)"
-"$GROVED" --db "$db" run -l 127.0.0.1:0 --ssl-listen 127.0.0.1:0 --device-url "$RELAY" -v \
+echo "==> starting groved (native SSTP port, the SSL port and the HTTP port, all on loopback)"
+"$GROVED" --db "$db" run -l 127.0.0.1:0 --ssl-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+  --device-url "$RELAY" -v \
   2>"$work/relay.log" &
 relay_pid=$!
 for _ in $(seq 100); do grep -q "(ssl-port)" "$work/relay.log" 2>/dev/null && break; sleep 0.05; done

@@ -70,7 +70,7 @@ TEST_F(DeviceImportTest, ImportsGivenAndNewSecretsAndTheyAuthenticate) {
   ::chmod((dir / "bob.key").c_str(), 0600);
   ::chmod((dir / "alice.key").c_str(), 0600);
   Process relay({kGroved, "--db", db, "run", "-l", "127.0.0.1:0", "--ssl-listen", "127.0.0.1:0",
-                 "--device-url", kRelayUrl},
+                 "--http-listen", "off", "--device-url", kRelayUrl},
                 "", dir / "relay.err");
   const int port = listening_port(dir / "relay.err");
   ASSERT_GT(port, 0) << read_file(dir / "relay.err");

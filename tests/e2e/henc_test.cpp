@@ -2,92 +2,19 @@
 // random loopback port, `grove send --path keepalive|longlived|polling` direct and through real
 // squid and tinyproxy with Basic proxy authentication, and malformed requests from a raw socket
 // client. Bob receives natively; what arrives must be byte-identical.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <fstream>
-#include <random>
-#include <regex>
 
 #include "support/peers.hpp"
-#include "support/process.hpp"
+#include "support/relay_fixture.hpp"
+#include "support/test_env.hpp"
 
 namespace grove::test {
 namespace {
 
-const std::string kGrove = std::string(GROVE_BIN_DIR) + "/cli/grove";
-const std::string kGroved = std::string(GROVE_BIN_DIR) + "/relay/groved";
-const std::string kRelayUrl = "grove://relay.test";
 const std::vector<std::string> kModes = {"keepalive", "longlived", "polling"};
 constexpr std::size_t kBigBytes = 20u << 20;
-
-std::string dev(const std::string& name) { return kRelayUrl + "/d/" + name; }
-
-int run(std::vector<std::string> argv, const std::string& out, const std::string& err,
-        std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  Process p(std::move(argv), out, err);
-  auto rc = p.wait(timeout);
-  return rc ? *rc : -1;
-}
-
-int port_of(const std::string& log, const std::string& kind) {
-  std::regex re("listening on [^ ]*:([0-9]+) \\(" + kind + "\\)");
-  std::smatch m;
-  return std::regex_search(log, m, re) ? std::stoi(m[1]) : -1;
-}
-
-// A raw client socket to the relay's HTTP port.
-class Raw {
- public:
-  explicit Raw(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-  ~Raw() { ::close(fd_); }
-  bool ok() const { return ok_; }
-  bool send(std::string_view s) {
-    return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size());
-  }
-  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
-  // Reads until `needle` arrived (or 5 s pass, or the relay closes).
-  std::string read_until(const std::string& needle) {
-    std::string out;
-    char buf[4096];
-    while (out.find(needle) == std::string::npos) {
-      ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    return out;
-  }
-  // Everything until the relay closes (or 5 s pass: then `closed` is false).
-  std::string read_all(bool* closed = nullptr) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n > 0) {
-        out.append(buf, static_cast<std::size_t>(n));
-        continue;
-      }
-      if (closed) *closed = n == 0 || errno == ECONNRESET;
-      return out;
-    }
-  }
-
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-};
 
 long rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -96,17 +23,11 @@ long rss_kib(pid_t pid) {
   return -1;
 }
 
-class HencE2E : public ::testing::Test {
+class HencE2E : public RelayFixture {
  protected:
   static void SetUpTestSuite() {
     files_ = new TempDir;
-    std::ofstream out(*files_ / "big.bin", std::ios::binary);
-    std::mt19937_64 rng(5);
-    std::vector<uint64_t> block(1 << 16);
-    for (std::size_t i = 0; i < kBigBytes / (block.size() * 8); ++i) {
-      for (auto& w : block) w = rng();
-      out.write(reinterpret_cast<const char*>(block.data()), std::streamsize(block.size() * 8));
-    }
+    write_random_file(*files_ / "big.bin", kBigBytes, 5);
   }
   static void TearDownTestSuite() {
     delete files_;
@@ -115,49 +36,16 @@ class HencE2E : public ::testing::Test {
   static std::string big_file() { return *files_ / "big.bin"; }
 
   void SetUp() override {
-    ::setenv("XDG_STATE_HOME", dir.path().c_str(), 1);
-    for (const char* v : {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy",
-                          "ALL_PROXY", "no_proxy", "NO_PROXY"})
-      ::unsetenv(v);
-    for (const char* who : {"alice", "bob"}) {
-      ASSERT_EQ(run({kGroved, "--db", db, "device", "add", dev(who)},
-                    dir / (std::string(who) + ".key"), dir / "admin.err"),
-                0)
-          << read_file(dir / "admin.err");
-      ::chmod((dir / (std::string(who) + ".key")).c_str(), 0600);
-    }
-    relay = std::make_unique<Process>(
-        std::vector<std::string>{kGroved, "--db", db, "run", "-l", "127.0.0.1:0", "--ssl-listen",
-                                 "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--device-url",
-                                 kRelayUrl, "-vv"},
-        "", dir / "relay.err");
-    ASSERT_TRUE(wait_for_text(dir / "relay.err", "event=started")) << read_file(dir / "relay.err");
-    const std::string log = read_file(dir / "relay.err");
-    port = port_of(log, "sstp");
-    http_port = port_of(log, "http");
-    ASSERT_GT(http_port, 0) << log;
+    isolate_environment(dir.path());
+    add_devices({"alice", "bob"});
+    start_relay({}, {"-v"});  // -vv: the relay logs every virtual connection
+    ASSERT_GT(http_port, 0) << read_file(dir / "relay.err");
   }
 
   // grove send from alice to bob over one HTTP mode; returns the exit code.
   int send(const std::string& mode, const std::string& proxy, std::vector<std::string> what) {
-    std::vector<std::string> argv{kGrove,
-                                  "send",
-                                  "--no-progress",
-                                  "-v",
-                                  "-c",
-                                  "127.0.0.1:" + std::to_string(port),
-                                  "--relay-url",
-                                  kRelayUrl,
-                                  "--device-url",
-                                  dev("alice"),
-                                  "--secret-file",
-                                  dir / "alice.key",
-                                  "--to",
-                                  dev("bob"),
-                                  "--path",
-                                  mode,
-                                  "--http-port",
-                                  std::to_string(http_port)};
+    std::vector<std::string> argv = send_args("alice", "bob");
+    argv.insert(argv.end(), {"-v", "--path", mode, "--http-port", std::to_string(http_port)});
     if (!proxy.empty()) argv.insert(argv.end(), {"--proxy", proxy});
     argv.insert(argv.end(), what.begin(), what.end());
     const int rc = run(argv, dir / "send.out", dir / "send.err");
@@ -167,12 +55,9 @@ class HencE2E : public ::testing::Test {
 
   // Bob takes everything stored for him (natively) into `inbox`.
   void receive(const std::string& inbox, int count) {
-    ASSERT_EQ(run({kGrove, "receive", "-c", "127.0.0.1:" + std::to_string(port), "--relay-url",
-                   kRelayUrl, "--device-url", dev("bob"), "--secret-file", dir / "bob.key", "-o",
-                   dir / inbox, "-n", std::to_string(count)},
-                  dir / "recv.out", dir / "recv.err"),
-              0)
-        << read_file(dir / "recv.err");
+    std::vector<std::string> argv = receive_args("bob");
+    argv.insert(argv.end(), {"-o", dir / inbox, "-n", std::to_string(count)});
+    ASSERT_EQ(run(argv, dir / "recv.out", dir / "recv.err"), 0) << read_file(dir / "recv.err");
   }
 
   // The message suite: three texts of different sizes (one empty-ish, one over a Polling
@@ -202,10 +87,6 @@ class HencE2E : public ::testing::Test {
   }
 
   static TempDir* files_;
-  TempDir dir;
-  std::string db = dir / "relay.db";
-  std::unique_ptr<Process> relay;
-  int port = -1, http_port = -1;
   std::string err;
 };
 
@@ -261,13 +142,13 @@ TEST_F(HencE2E, MalformedRequestsGetTheRightAnswerAndLeaveOthersAlone) {
   // A KeepAlive virtual connection in the middle of its handshake, to be checked at the end.
   const std::string guid = "e2eguid0000000000000000000000000000000";
   const std::string ka = "/2.0/relay.test/" + guid + ",ConnType=KeepAlive";
-  Raw held(http_port);
-  ASSERT_TRUE(held.ok());
+  RawClient held(http_port);
+  ASSERT_TRUE(held.connected());
   ASSERT_TRUE(held.send("GET " + ka + " HTTP/1.0\r\nHost: relay.test\r\n\r\n"));
 
   auto answer = [&](const std::string& request, bool* closed) {
-    Raw r(http_port);
-    EXPECT_TRUE(r.ok());
+    RawClient r(http_port);
+    EXPECT_TRUE(r.connected());
     r.send(request);
     return r.read_all(closed);
   };
@@ -290,7 +171,7 @@ TEST_F(HencE2E, MalformedRequestsGetTheRightAnswerAndLeaveOthersAlone) {
   EXPECT_TRUE(closed);
   // Truncated body: the client gives up half-way; the relay closes too.
   {
-    Raw r(http_port);
+    RawClient r(http_port);
     r.send("POST / HTTP/1.0\r\nContent-Length: 100\r\n\r\n1.2");
     r.shutdown_write();
     EXPECT_EQ(r.read_all(&closed), "");
@@ -298,7 +179,7 @@ TEST_F(HencE2E, MalformedRequestsGetTheRightAnswerAndLeaveOthersAlone) {
   }
   // Headers dripped slowly past 8192 bytes: closed, memory stays bounded.
   {
-    Raw r(http_port);
+    RawClient r(http_port);
     r.send("GET / HTTP/1.0\r\n");
     for (int i = 0; i < 100 && r.send("X-Drip: " + std::string(90, 'd') + "\r\n"); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -308,9 +189,9 @@ TEST_F(HencE2E, MalformedRequestsGetTheRightAnswerAndLeaveOthersAlone) {
   // Many junk connections at once do not grow the relay.
   const long before = rss_kib(relay->pid());
   {
-    std::vector<std::unique_ptr<Raw>> junk;
+    std::vector<std::unique_ptr<RawClient>> junk;
     for (int i = 0; i < 200; ++i) {
-      junk.push_back(std::make_unique<Raw>(http_port));
+      junk.push_back(std::make_unique<RawClient>(http_port));
       junk.back()->send("POST / HTTP/1.0\r\nContent-Length: 32768\r\n\r\n" +
                         std::string(30000, 'j'));
     }
@@ -320,7 +201,7 @@ TEST_F(HencE2E, MalformedRequestsGetTheRightAnswerAndLeaveOthersAlone) {
   EXPECT_LT(after - before, 64 * 1024) << before << " KiB -> " << after << " KiB";
 
   // The held virtual connection is untouched: its handshake still completes.
-  Raw post(http_port);
+  RawClient post(http_port);
   ASSERT_TRUE(post.send("POST " + ka +
                         " HTTP/1.0\r\nHost: relay.test\r\nContent-Length: 22\r\n\r\n"
                         "GroovePing: 1.0,Ping\r\n"));

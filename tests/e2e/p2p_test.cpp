@@ -1,12 +1,8 @@
 // Two real `grove` processes exchanging messages directly over TCP on loopback (issue 2).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <random>
 
 #include "support/process.hpp"
+#include "support/test_env.hpp"
 
 namespace grove::test {
 namespace {
@@ -35,40 +31,6 @@ int send(TempDir& dir, std::vector<std::string> args, const std::string& stdin_p
   return rc ? *rc : -1;
 }
 
-// Raw TCP client for the misbehaving-peer tests.
-class RawClient {
- public:
-  explicit RawClient(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-  ~RawClient() { ::close(fd_); }
-  bool connected() const { return connected_; }
-  void write(const std::vector<uint8_t>& b) { (void)!::write(fd_, b.data(), b.size()); }
-  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
-  // Everything until the peer closes (or 5 s pass).
-  std::vector<uint8_t> read_all() {
-    std::vector<uint8_t> out;
-    uint8_t buf[4096];
-    for (;;) {
-      ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n <= 0) break;
-      out.insert(out.end(), buf, buf + n);
-    }
-    return out;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-};
-
 const std::vector<uint8_t> kConnectCloseProtocolError = {0x04, 0x0b, 0x00, 0x03, 0x00, 0x00,
                                                          0x00, 0x00, 0x00, 0x00, 0x00};
 
@@ -76,7 +38,8 @@ TEST(P2P, TextMessagesArriveInOrder) {
   TempDir dir;
   Listener l(dir, {"-n", "3"});
   ASSERT_GT(l.port, 0) << l.proc->err();
-  EXPECT_EQ(send(dir, {"-c", l.addr(), "hello", "big world", "third"}), 0) << read_file(dir / "send.err");
+  EXPECT_EQ(send(dir, {"-c", l.addr(), "hello", "big world", "third"}), 0)
+      << read_file(dir / "send.err");
   EXPECT_EQ(l.proc->wait(), 0);
   EXPECT_EQ(l.proc->out(), "hello\nbig world\nthird\n");
 }
@@ -93,7 +56,8 @@ TEST(P2P, TenThousandSmallMessagesInOrder) {
   }
   Listener l(dir, {"-n", "10000"});
   ASSERT_GT(l.port, 0);
-  EXPECT_EQ(send(dir, {"-c", l.addr(), "--lines"}, dir / "lines.txt"), 0) << read_file(dir / "send.err");
+  EXPECT_EQ(send(dir, {"-c", l.addr(), "--lines"}, dir / "lines.txt"), 0)
+      << read_file(dir / "send.err");
   EXPECT_EQ(l.proc->wait(), 0);
   EXPECT_EQ(l.proc->out(), expected);
 }
@@ -101,15 +65,8 @@ TEST(P2P, TenThousandSmallMessagesInOrder) {
 TEST(P2P, TwoHundredMegabyteFileArrivesByteIdentical) {
   TempDir dir;
   const std::string src = dir / "big.bin";
-  {
-    std::ofstream out(src, std::ios::binary);
-    std::mt19937_64 rng(42);
-    std::vector<uint64_t> block(1 << 16);
-    for (int i = 0; i < 200 * 1024 * 1024 / int(block.size() * 8); ++i) {
-      for (auto& w : block) w = rng();
-      out.write(reinterpret_cast<const char*>(block.data()), std::streamsize(block.size() * 8));
-    }
-  }
+  write_random_file(src, 200u << 20, 42);
+
   std::filesystem::create_directories(dir.path() / "in");
   Listener l(dir, {"-n", "1", "-o", dir / "in"});
   ASSERT_GT(l.port, 0);
@@ -177,17 +134,17 @@ TEST(P2P, GarbageClosesOnlyThatConnection) {
     RawClient c(l.port);
     ASSERT_TRUE(c.connected());
     c.write({0x99, 0x10, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13});
-    EXPECT_EQ(c.read_all(), kConnectCloseProtocolError);
+    EXPECT_EQ(c.read_all_bytes(), kConnectCloseProtocolError);
   }
   {  // Oversized: an Open announcing 65535 bytes (Max 2055) is refused before the body.
     RawClient c(l.port);
     c.write({0x05, 0xff, 0xff});
-    EXPECT_EQ(c.read_all(), kConnectCloseProtocolError);
+    EXPECT_EQ(c.read_all_bytes(), kConnectCloseProtocolError);
   }
   {  // A session command before Connect: TooManyUnknownSessionCmds (sstp.md §7.2 C4).
     RawClient c(l.port);
     c.write({0x11, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00});
-    auto got = c.read_all();
+    auto got = c.read_all_bytes();
     ASSERT_EQ(got.size(), 11u);
     EXPECT_EQ(got[3], 0x0f);
   }
@@ -195,15 +152,17 @@ TEST(P2P, GarbageClosesOnlyThatConnection) {
     RawClient c(l.port);
     c.write({0x01, 0x40, 0x00, 0x01, 0x06});
     c.shutdown_write();
-    EXPECT_TRUE(c.read_all().empty());
+    EXPECT_TRUE(c.read_all_bytes().empty());
   }
   // The listener still serves a well-behaved peer.
   EXPECT_EQ(send(dir, {"-c", l.addr(), "still alive"}), 0) << read_file(dir / "send.err");
   EXPECT_EQ(l.proc->wait(), 0);
   EXPECT_EQ(l.proc->out(), "still alive\n");
   const std::string log = l.proc->err();
-  EXPECT_NE(log.find("sent ConnectClose ProtocolError (CommandId not in"), std::string::npos) << log;
-  EXPECT_NE(log.find("sent ConnectClose ProtocolError (CommandLength outside"), std::string::npos) << log;
+  EXPECT_NE(log.find("sent ConnectClose ProtocolError (CommandId not in"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("sent ConnectClose ProtocolError (CommandLength outside"), std::string::npos)
+      << log;
 }
 
 }  // namespace

@@ -4,10 +4,9 @@
 // for the relay: its port plays both 2492 (SOCKS target) and 443 (CONNECT target).
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include "support/peers.hpp"
 #include "support/process.hpp"
+#include "support/test_env.hpp"
 
 namespace grove::test {
 namespace {
@@ -20,13 +19,7 @@ class ProxyE2E : public ::testing::Test {
   // One 50 MB file of random bytes for the whole suite.
   static void SetUpTestSuite() {
     files_ = new TempDir;
-    std::ofstream out(*files_ / "big.bin", std::ios::binary);
-    std::mt19937_64 rng(4);
-    std::vector<uint64_t> block(1 << 16);
-    for (std::size_t i = 0; i < kBigFileBytes / (block.size() * 8); ++i) {
-      for (auto& w : block) w = rng();
-      out.write(reinterpret_cast<const char*>(block.data()), std::streamsize(block.size() * 8));
-    }
+    write_random_file(*files_ / "big.bin", kBigFileBytes, 4);
   }
   static void TearDownTestSuite() {
     delete files_;
@@ -36,10 +29,7 @@ class ProxyE2E : public ::testing::Test {
 
   void SetUp() override {
     // The fallback memory of every grove started here lands in this test's folder.
-    ::setenv("XDG_STATE_HOME", dir_.path().c_str(), 1);
-    for (const char* v : {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy",
-                          "ALL_PROXY", "no_proxy", "NO_PROXY"})
-      ::unsetenv(v);
+    isolate_environment(dir_.path());
     std::filesystem::create_directories(dir_.path() / "in");
   }
 

@@ -41,7 +41,7 @@ class RelayFixture : public ::testing::Test {
   TempDir dir;
   std::string db = dir / "relay.db";
   std::unique_ptr<Process> relay;
-  int port = -1, ssl_port = -1, admin_port = -1;
+  int port = -1, ssl_port = -1, http_port = -1, admin_port = -1;
 
   // `groved device add` (or `identity add`); the secret goes to DIR/NAME.key, mode 0600.
   void add(const std::string& table, const std::string& url, const std::string& key_name) {
@@ -54,8 +54,13 @@ class RelayFixture : public ::testing::Test {
   void add_device(const std::string& name) { add("device", dev(name), name); }
   void add_identity(const std::string& name) { add("identity", ident(name), "id-" + name); }
 
-  // `config`: the text of a groved.toml to run with (empty: none).
-  void start_relay(const std::string& config = {}) {
+  void add_devices(std::initializer_list<const char*> names) {
+    for (const char* n : names) add_device(n);
+  }
+
+  // Every listener on a free loopback port (the HTTP one too: its default is 0.0.0.0:8080).
+  // `config`: the text of a groved.toml to run with (empty: none); `extra`: more arguments.
+  void start_relay(const std::string& config = {}, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv{kGroved,
                                   "--db",
                                   db,
@@ -63,6 +68,8 @@ class RelayFixture : public ::testing::Test {
                                   "-l",
                                   "127.0.0.1:0",
                                   "--ssl-listen",
+                                  "127.0.0.1:0",
+                                  "--http-listen",
                                   "127.0.0.1:0",
                                   "--admin-listen",
                                   "127.0.0.1:0",
@@ -73,12 +80,16 @@ class RelayFixture : public ::testing::Test {
       { std::ofstream(dir / "groved.toml") << config; }
       argv.insert(argv.end(), {"-c", dir / "groved.toml"});
     }
+    argv.insert(argv.end(), extra.begin(), extra.end());
     relay = std::make_unique<Process>(argv, "", dir / "relay.err");
-    ASSERT_TRUE(wait_for_text(dir / "relay.err", "(admin)")) << read_file(dir / "relay.err");
+    ASSERT_TRUE(wait_for_text(dir / "relay.err", "event=started")) << read_file(dir / "relay.err");
     const std::string log = read_file(dir / "relay.err");
     port = port_of(log, "sstp");
     ssl_port = port_of(log, "ssl-port");
+    http_port = port_of(log, "http");
     admin_port = port_of(log, "admin");
+    ASSERT_GT(port, 0) << log;
+    ASSERT_GT(ssl_port, 0) << log;
   }
   std::vector<std::string> send_args(const std::string& from, const std::string& to, int p = 0) {
     return {kGrove,
