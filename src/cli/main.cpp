@@ -58,7 +58,8 @@ std::optional<net::HostPort> host_port_or_die(const std::string& text, std::uint
   return hp;
 }
 
-// The transport options shared by `grove send` and `grove connect` (docs/proxies.md).
+// The transport options shared by `grove send`, `grove connect` and `grove receive`
+// (docs/proxies.md).
 struct TransportArgs {
   std::string proxy;
   std::string socks;
@@ -120,7 +121,7 @@ net::SocksProxyConfig socks_proxy_from(const proxy::ProxyUrl& url) {
 }
 
 // Fills the transport part of `so` (after so.connect). Returns an exit code on a usage error.
-std::optional<int> apply_transport(const TransportArgs& t, SendOptions& so) {
+std::optional<int> apply_transport(const TransportArgs& t, DialOptions& so) {
   if (!t.proxy.empty()) {
     proxy::ProxyUrl url;
     if (auto ec = proxy::parse_proxy_url(t.proxy, url)) {
@@ -409,12 +410,22 @@ Examples:
   receive->add_flag("--register", ro.register_identities,
                     "Also register this device for each --identity, so the relay keeps the "
                     "identity's messages for it while it is offline");
+  receive->add_option("--timeout", timeout_s, "TCP connect timeout in seconds, per attempt")
+      ->capture_default_str();
+  add_transport_options(receive, transport);
   receive->footer(R"(
 Examples:
   grove receive -c relay.example --relay-url grove://relay.example \
       --device-url grove://relay.example/d/bob --secret-file bob.key -o inbox --idle 5
   grove receive ... --identity grove://relay.example/i/bob \
-      --identity-secret-file bob-identity.key --register   # messages for the identity too)");
+      --identity-secret-file bob-identity.key --register   # messages for the identity too
+  grove receive -v -c relay.example --proxy http://user:pw@proxy:3128 --path tunnel \
+      --relay-url grove://relay.example --device-url grove://relay.example/d/bob \
+      --secret-file bob.key                             # through a proxy
+
+Transports (docs/proxies.md): as `grove send`, native port, then --port-443, then a CONNECT
+tunnel through --proxy, then --socks, then the HTTP encapsulations on --http-port; the first
+that completes the SSTP handshake is used. -v prints every attempt.)");
 
   auto* keygen = app.add_subcommand("keygen", "Print a new random 32-byte secret as 64 hex digits");
   keygen->footer("\nExample:\n  grove keygen > peer.key && chmod 600 peer.key");
@@ -450,6 +461,8 @@ Examples:
       auto hp = host_port_or_die(receive_connect, 2492);
       if (!hp) return kUsage;
       ro.connect = *hp;
+      if (auto rc = apply_transport(transport, ro)) return *rc;
+      ro.connect_timeout = std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
       for (const auto* u : {&ro.relay_url, &ro.device_url}) {
         if (!valid_url(*u)) {
           std::cerr << "grove: '" << *u << "' is not a valid URL (scheme:rest, no spaces)\n";

@@ -7,8 +7,7 @@
 #include "cli/common.hpp"
 #include "cli/describe.hpp"
 #include "cli/inbox.hpp"
-#include "net/tcp.hpp"
-#include "net/tcp_stream.hpp"
+#include "cli/runner.hpp"
 
 namespace grove::cli {
 namespace {
@@ -84,6 +83,15 @@ class Watch final : public net::ConnectionHandler {
   int failure_ = kOk;
 };
 
+engine::Options engine_options(const ReceiveOptions& o) {
+  engine::Options eo;
+  eo.role = engine::Role::initiator;
+  eo.local_device_url = o.device_url;
+  eo.target_device_url = o.relay_url;
+  eo.device_secret = o.secret;
+  return eo;
+}
+
 }  // namespace
 
 int run_receive(const ReceiveOptions& o) {
@@ -95,25 +103,24 @@ int run_receive(const ReceiveOptions& o) {
       return kUsage;
     }
   }
-  asio::io_context io(1);
   InboxShared shared;
   shared.out_dir = o.out_dir;
   shared.show_meta = o.show_meta;
   shared.count = o.count;
   auto receiver = make_receiver(shared, o.connect.to_string());
   Watch watch(*receiver, o);
-  std::unique_ptr<engine::Connection> conn;
-  std::unique_ptr<net::Driver> driver;
+  Runner runner(o);
   int exit_code = kOk;
-  asio::steady_timer idle(io);
-  auto finish = [&](int code) {
-    if (conn && driver) {
-      watch.closing();
-      if (exit_code == kOk) exit_code = code;
-      conn->close();
-      driver->kick();
-    }
+  // Our own end of the run: close the working connection politely with this exit code.
+  auto close_with = [&](engine::Connection& c, int code) {
+    watch.closing();
+    if (exit_code == kOk) exit_code = code;
+    c.close();
   };
+  auto finish = [&](int code) {
+    (void)runner.act([&](engine::Connection& c) { close_with(c, code); });
+  };
+  asio::steady_timer idle(runner.io());
   auto arm_idle = [&] {
     if (o.idle.count() == 0) return;
     idle.expires_after(o.idle);
@@ -123,36 +130,15 @@ int run_receive(const ReceiveOptions& o) {
   };
   shared.on_done = [&] { finish(kOk); };
   shared.on_message = arm_idle;
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const std::error_code& ec, int) {
-    if (!ec) finish(o.count ? kInterrupted : kOk);
-  });
-  asio::co_spawn(
-      io,
-      [&]() -> net::awaitable<void> {
-        std::error_code ec;
-        auto socket = co_await net::dial_tcp(o.connect, o.connect_timeout, ec);
-        if (ec) {
-          spdlog::error("cannot connect to {}: {}", o.connect.to_string(), ec.message());
-          exit_code = kUnreachable;
-        } else {
-          net::TcpStream stream(std::move(socket), "tcp");
-          engine::Options eo;
-          eo.role = engine::Role::initiator;
-          eo.local_device_url = o.device_url;
-          eo.target_device_url = o.relay_url;
-          eo.device_secret = o.secret;
-          conn = std::make_unique<engine::Connection>(eo, engine::Clock::now());
-          driver = std::make_unique<net::Driver>(stream, *conn, watch);
-          arm_idle();
-          co_await driver->run();
-          if (watch.failure() != kOk) exit_code = watch.failure();
-        }
-        signals.cancel();
-        idle.cancel();
-      },
-      asio::detached);
-  io.run();
+  RunHooks hooks;
+  hooks.interrupt = [&](engine::Connection& c) { close_with(c, o.count ? kInterrupted : kOk); };
+  hooks.working = arm_idle;
+  hooks.over = [&] { idle.cancel(); };
+  const RunResult r = runner.run(engine_options(o), watch, hooks);
+  if (r.tls_config_error) return kUsage;
+  if (r.interrupted && !r.reached) return kInterrupted;  // during the walk
+  if (!r.reached) return report_unreachable(o, r);
+  if (watch.failure() != kOk) exit_code = watch.failure();
   if (exit_code == kOk && o.count && shared.received < o.count) exit_code = kUnconfirmed;
   return exit_code;
 }

@@ -1,5 +1,7 @@
 // `grove receive`: connect to a relay as this device and take the messages it stored for us
 // (sstp.md §10.4), printing or saving each; every message is acknowledged only once written.
+// The relay is reached like `grove send` reaches it: the transport fallback of henc.md §11
+// (cli/runner.hpp; user guide docs/proxies.md).
 #pragma once
 
 #include <chrono>
@@ -7,12 +9,12 @@
 #include <vector>
 
 #include "auth/grove_auth.hpp"
-#include "net/endpoint.hpp"
+#include "cli/dial_options.hpp"
 
 namespace grove::cli {
 
-struct ReceiveOptions {
-  net::HostPort connect;
+// `connect` (DialOptions) is the relay and its native port.
+struct ReceiveOptions : DialOptions {
   std::string relay_url;   // Connect.TargetDeviceURL
   std::string device_url;  // ours
   std::optional<auth::Secret> secret;
@@ -20,7 +22,6 @@ struct ReceiveOptions {
   bool show_meta = false;
   std::uint64_t count = 0;            // stop after this many (0: see idle)
   std::chrono::milliseconds idle{0};  // stop after this long without a message (0: never)
-  std::chrono::milliseconds connect_timeout{10000};
   // Identities to attach (sstp.md §11): their identity-targeted messages are delivered too.
   struct Identity {
     std::string url;

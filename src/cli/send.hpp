@@ -1,24 +1,21 @@
 // `grove send`: dial a peer and deliver messages (text, stdin or files), waiting for every
 // acknowledgement. `grove connect`: only dial and run the SSTP handshake, then report how the
 // relay was reached. Both open the connection with the transport fallback of henc.md §11
-// (net/fallback.hpp; user guide docs/proxies.md).
+// (cli/runner.hpp, net/fallback.hpp; user guide docs/proxies.md).
 #pragma once
 
 #include <chrono>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "auth/grove_auth.hpp"
-#include "net/endpoint.hpp"
-#include "net/proxy_dial.hpp"
-#include "net/tls_stream.hpp"
+#include "cli/dial_options.hpp"
 
 namespace grove::cli {
 
-struct SendOptions {
-  net::HostPort connect;
+// `connect` (DialOptions) is the relay (or peer) and its native port.
+struct SendOptions : DialOptions {
   std::string to_url;        // the recipient's DeviceURL (Open DeviceURL)
   std::string relay_url;     // Connect TargetDeviceURL when sending through a relay ("" = to_url)
   std::string device_url;    // ours
@@ -34,24 +31,12 @@ struct SendOptions {
   bool stdin_lines = false;  // stdin, one message per line
   std::optional<auth::Secret> secret;
   bool allow_unauthenticated = false;
-  std::chrono::milliseconds connect_timeout{10000};
   std::uint64_t fragment_size = 16ull << 20;
   bool progress = true;
   std::uint64_t limit_rate = 0;  // --limit-rate: payload bytes per second (0 = unlimited)
   // --retry-for: after a lost connection, keep reconnecting (sstp.md §7.8 back-off) until this
   // long passes without an acknowledgement; 0 = never reconnect.
   std::chrono::milliseconds retry_for{300000};
-
-  // Transport fallback (henc.md §11). `connect` is the relay (or peer) and its native port.
-  std::uint16_t port_443 = 443;                      // --port-443: direct 443 and CONNECT target
-  std::uint16_t http_port = 80;                      // --http-port: HTTP encapsulations (5-7)
-  std::optional<net::HttpProxyConfig> http_proxy;    // --proxy or https_proxy/http_proxy
-  std::optional<net::SocksProxyConfig> socks_proxy;  // --socks or all_proxy
-  std::vector<std::string> paths;                    // --path: step names in order; empty = auto
-  std::filesystem::path path_memory_file;            // last working step per relay; empty = none
-  // --tls: TLS 1.3 inside steps 1-4 (henc.md §8), certificate checked before any SSTP byte.
-  bool tls = false;
-  net::TlsClientConfig tls_config;  // server_name defaults to the host of `connect`
 };
 
 int run_send(const SendOptions& options);
