@@ -1,6 +1,7 @@
 # Shared by the relay benchmarks (relay_vs_haproxy.sh, relay_vs_mosquitto.sh, idle_conns.sh):
 # sourced, not run. Temporary folder, process bookkeeping (every background process is stopped
-# by PID on exit, including Ctrl-C and errors), ports, groved start-up, timing helpers.
+# by PID on exit, including Ctrl-C and errors), ports, groved start-up, timing helpers, and the
+# sender/receiver pair of relay_vs_haproxy.sh and relay_vs_mosquitto.sh.
 # The caller sets BENCH_NAME before sourcing.
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -114,6 +115,75 @@ add_devices() {  # DB NAME...
     "$GROVED" --db "$db" device add "$RELAY_URL/d/$n" >"$WORK/$n.key" 2>/dev/null ||
       die "groved device add $n failed"
     chmod 600 "$WORK/$n.key"
+  done
+}
+
+# ---- relay_vs_haproxy.sh and relay_vs_mosquitto.sh: device A sends COUNT messages to device B
+# through groved. The script sets COUNT and MSG_BYTES first; RUNS, CLIENT, ACK_EVERY, RELAY_CLIENT
+# and BENCH_DIR are read here (the scripts' headers describe them).
+setup_relay_pair() {  # PROGRAM...: the other relay's programs, checked with need
+  RUNS=${RUNS:-3}
+  CLIENT=${CLIENT:-bench}
+  ACK_EVERY=${ACK_EVERY:-16}
+  RELAY_CLIENT=${RELAY_CLIENT:-$BUILD_DIR/bench/bench_relay_client}
+  [[ $CLIENT == cli || -x $RELAY_CLIENT ]] ||
+    die "no $RELAY_CLIENT (configure with -DGROVE_BENCH=ON and build bench_relay_client, or CLIENT=cli)"
+  (( MSG_BYTES % 4 == 0 )) || die "MSG_BYTES must be a multiple of 4"
+  [[ -x $GROVED ]] || die "no groved under $BUILD_DIR (build it, or pass BUILD_DIR)"
+  [[ $CLIENT != cli || -x $GROVE ]] || die "no grove under $BUILD_DIR (build it, or pass BUILD_DIR)"
+  need "$@" /usr/bin/time ss base64
+  make_work "${BENCH_DIR:-${TMPDIR:-/tmp}}"
+  # COUNT lines of MSG_BYTES random base64 characters, read by every file-fed sender.
+  MSGS=$WORK/messages.txt
+  head -c $((COUNT * MSG_BYTES / 4 * 3)) /dev/urandom | base64 -w "$MSG_BYTES" >"$MSGS"
+  [[ $(wc -l <"$MSGS") -eq $COUNT ]] || die "message file has $(wc -l <"$MSGS") lines, not $COUNT"
+}
+clients_line() {
+  if [[ $CLIENT == cli ]]; then
+    echo "clients:   grove send --lines / grove receive (no A bit: acknowledgements every 5 s)"
+  else
+    echo "clients:   $RELAY_CLIENT (A bit on every $ACK_EVERY-th message and the last)"
+  fi
+}
+grove_recv() {  # starts the receiver for B (COUNT messages) in the background; sets RPID
+  if [[ $CLIENT == cli ]]; then
+    "${CPU_TIME[@]}" "$WORK/cpu-recv" "$GROVE" receive -c "127.0.0.1:$GROVED_PORT" \
+      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/b" --secret-file "$WORK/b.key" \
+      -n "$COUNT" >/dev/null 2>"$WORK/recv.log" &
+  else
+    "${CPU_TIME[@]}" "$WORK/cpu-recv" "$RELAY_CLIENT" receive -c "127.0.0.1:$GROVED_PORT" \
+      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/b" --secret-file "$WORK/b.key" \
+      -n "$COUNT" 2>"$WORK/recv.log" &
+  fi
+  RPID=$!; started "$RPID"
+}
+grove_send_start() {  # starts the sender of COUNT messages A -> B in the background; sets SPID
+  if [[ $CLIENT == cli ]]; then
+    "${CPU_TIME[@]}" "$WORK/cpu-send" "$GROVE" send --no-progress -c "127.0.0.1:$GROVED_PORT" \
+      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/a" --secret-file "$WORK/a.key" \
+      --to "$RELAY_URL/d/b" --lines <"$MSGS" >/dev/null 2>"$WORK/send.log" &
+  else
+    "${CPU_TIME[@]}" "$WORK/cpu-send" "$RELAY_CLIENT" send -c "127.0.0.1:$GROVED_PORT" \
+      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/a" --secret-file "$WORK/a.key" \
+      --to "$RELAY_URL/d/b" -n "$COUNT" --size "$MSG_BYTES" --ack-every "$ACK_EVERY" \
+      2>"$WORK/send.log" &
+  fi
+  SPID=$!; started "$SPID"
+}
+wait_ok() {  # PID WHAT LOG...: waits for PID; if it failed, prints the logs and dies
+  local pid=$1 what=$2 rc=0
+  shift 2
+  wait "$pid" || rc=$?
+  finished "$pid"
+  [[ $rc -eq 0 ]] || { cat "$@" >&2; die "$what exited $rc"; }
+}
+b_auths() { grep -c 'event=authenticated .*device=grove://relay.bench/d/b' "$WORK/groved.log" || true; }
+wait_b_online() {  # BEFORE: B is online once groved logged one more authentication of it
+  local i
+  for ((i = 0; i < 500; i++)); do
+    (( $(b_auths) > $1 )) && break
+    kill -0 "$RPID" 2>/dev/null || { cat "$WORK/recv.log" >&2; die "grove receive exited early"; }
+    sleep 0.02
   done
 }
 

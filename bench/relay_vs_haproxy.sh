@@ -41,31 +41,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/relay_common.sh"
 
 COUNT=${COUNT:-2048}
 MSG_BYTES=${MSG_BYTES:-65536}
-RUNS=${RUNS:-3}
-CLIENT=${CLIENT:-bench}
-ACK_EVERY=${ACK_EVERY:-16}
-RELAY_CLIENT=${RELAY_CLIENT:-$BUILD_DIR/bench/bench_relay_client}
-[[ $CLIENT == cli || -x $RELAY_CLIENT ]] ||
-  die "no $RELAY_CLIENT (configure with -DGROVE_BENCH=ON and build bench_relay_client, or CLIENT=cli)"
-(( MSG_BYTES % 4 == 0 )) || die "MSG_BYTES must be a multiple of 4"
-[[ -x $GROVED ]] || die "no groved under $BUILD_DIR (build it, or pass BUILD_DIR)"
-[[ $CLIENT != cli || -x $GROVE ]] || die "no grove under $BUILD_DIR (build it, or pass BUILD_DIR)"
-need haproxy socat /usr/bin/time ss base64
-
-make_work "${BENCH_DIR:-${TMPDIR:-/tmp}}"
-MSGS=$WORK/messages.txt
-head -c $((COUNT * MSG_BYTES / 4 * 3)) /dev/urandom | base64 -w "$MSG_BYTES" >"$MSGS"
-[[ $(wc -l <"$MSGS") -eq $COUNT ]] || die "message file has $(wc -l <"$MSGS") lines, not $COUNT"
+setup_relay_pair haproxy socat
 PAYLOAD=$((COUNT * MSG_BYTES))  # bytes of messages; the file adds one newline per message
 
 echo "relay live path: $COUNT messages of $MSG_BYTES bytes ($((PAYLOAD >> 20)) MiB) over 127.0.0.1, $RUNS runs per case"
 echo "grove:     $GROVE"
 echo "groved:    $GROVED"
-if [[ $CLIENT == cli ]]; then
-  echo "clients:   grove send --lines / grove receive (no A bit: acknowledgements every 5 s)"
-else
-  echo "clients:   $RELAY_CLIENT (A bit on every $ACK_EVERY-th message and the last)"
-fi
+clients_line
 echo "haproxy:   $(haproxy -v | awk 'NR==1 {print $3}') (tcp mode, default threads = $(nproc))"
 machine_line
 echo "database:  $WORK ($FS_TYPE)"
@@ -77,44 +59,16 @@ add_devices "$DB" a b
 start_groved "$DB" "$WORK/groved.log"
 
 run_groved() {
-  local rpid t0 t1 c0 c1 rc=0 before
-  before=$(grep -c 'event=authenticated .*device=grove://relay.bench/d/b' "$WORK/groved.log" || true)
-  if [[ $CLIENT == cli ]]; then
-    "${CPU_TIME[@]}" "$WORK/cpu-recv" "$GROVE" receive -c "127.0.0.1:$GROVED_PORT" \
-      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/b" --secret-file "$WORK/b.key" \
-      -n "$COUNT" >/dev/null 2>"$WORK/recv.log" &
-  else
-    "${CPU_TIME[@]}" "$WORK/cpu-recv" "$RELAY_CLIENT" receive -c "127.0.0.1:$GROVED_PORT" \
-      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/b" --secret-file "$WORK/b.key" \
-      -n "$COUNT" 2>"$WORK/recv.log" &
-  fi
-  rpid=$!; started "$rpid"
-  local i
-  for ((i = 0; i < 500; i++)); do  # B is online once groved logged its authentication
-    (( $(grep -c 'event=authenticated .*device=grove://relay.bench/d/b' "$WORK/groved.log" || true) > before )) && break
-    kill -0 "$rpid" 2>/dev/null || { cat "$WORK/recv.log" >&2; die "grove receive exited early"; }
-    sleep 0.02
-  done
+  local t0 t1 c0 c1 before
+  before=$(b_auths)
+  grove_recv
+  wait_b_online "$before"
   c0=$(proc_cpu "$GROVED_PID")
   t0=$(now_ns)
-  if [[ $CLIENT == cli ]]; then
-    "${CPU_TIME[@]}" "$WORK/cpu-send" "$GROVE" send --no-progress -c "127.0.0.1:$GROVED_PORT" \
-      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/a" --secret-file "$WORK/a.key" \
-      --to "$RELAY_URL/d/b" --lines <"$MSGS" >/dev/null 2>"$WORK/send.log" &
-  else
-    "${CPU_TIME[@]}" "$WORK/cpu-send" "$RELAY_CLIENT" send -c "127.0.0.1:$GROVED_PORT" \
-      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/a" --secret-file "$WORK/a.key" \
-      --to "$RELAY_URL/d/b" -n "$COUNT" --size "$MSG_BYTES" --ack-every "$ACK_EVERY" \
-      2>"$WORK/send.log" &
-  fi
-  local spid=$!; started "$spid"
-  wait "$rpid" || rc=$?
+  grove_send_start
+  wait_ok "$RPID" "grove receive" "$WORK/recv.log" "$WORK/send.log"
   t1=$(now_ns)
-  finished "$rpid"
-  [[ $rc -eq 0 ]] || { cat "$WORK/recv.log" "$WORK/send.log" >&2; die "grove receive exited $rc"; }
-  rc=0; wait "$spid" || rc=$?
-  finished "$spid"
-  [[ $rc -eq 0 ]] || { cat "$WORK/send.log" >&2; die "grove send exited $rc"; }
+  wait_ok "$SPID" "grove send" "$WORK/send.log"
   c1=$(proc_cpu "$GROVED_PID")
   NS=$((t1 - t0))
   RELAY_CPU=$(awk -v a="$c0" -v b="$c1" 'BEGIN {printf "%.2f", b - a}')

@@ -43,31 +43,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/relay_common.sh"
 
 COUNT=${COUNT:-50000}
 MSG_BYTES=${MSG_BYTES:-1024}
-RUNS=${RUNS:-3}
 PUB_INFLIGHT=${PUB_INFLIGHT:-1000}
-CLIENT=${CLIENT:-bench}
-ACK_EVERY=${ACK_EVERY:-16}
-RELAY_CLIENT=${RELAY_CLIENT:-$BUILD_DIR/bench/bench_relay_client}
-[[ $CLIENT == cli || -x $RELAY_CLIENT ]] ||
-  die "no $RELAY_CLIENT (configure with -DGROVE_BENCH=ON and build bench_relay_client, or CLIENT=cli)"
-(( MSG_BYTES % 4 == 0 )) || die "MSG_BYTES must be a multiple of 4"
-[[ -x $GROVED ]] || die "no groved under $BUILD_DIR (build it, or pass BUILD_DIR)"
-[[ $CLIENT != cli || -x $GROVE ]] || die "no grove under $BUILD_DIR (build it, or pass BUILD_DIR)"
-need mosquitto mosquitto_pub mosquitto_sub /usr/bin/time ss base64
-
-make_work "${BENCH_DIR:-${TMPDIR:-/tmp}}"
-MSGS=$WORK/messages.txt
-head -c $((COUNT * MSG_BYTES / 4 * 3)) /dev/urandom | base64 -w "$MSG_BYTES" >"$MSGS"
-[[ $(wc -l <"$MSGS") -eq $COUNT ]] || die "message file has $(wc -l <"$MSGS") lines, not $COUNT"
+setup_relay_pair mosquitto mosquitto_pub mosquitto_sub
 
 echo "store-and-forward: $COUNT messages of $MSG_BYTES bytes over 127.0.0.1, $RUNS runs per case"
 echo "grove:     $GROVE"
 echo "groved:    $GROVED (SQLite WAL, synchronous=FULL, group commit)"
-if [[ $CLIENT == cli ]]; then
-  echo "clients:   grove send --lines / grove receive (no A bit: acknowledgements every 5 s)"
-else
-  echo "clients:   $RELAY_CLIENT (A bit on every $ACK_EVERY-th message and the last)"
-fi
+clients_line
 echo "mosquitto: $(mosquitto -h 2>&1 | awk '/version/ {print $3; exit}') (persistence on, autosave every 1800 s, QoS 1, mosquitto_pub -M $PUB_INFLIGHT)"
 machine_line
 echo "data in:   $WORK ($FS_TYPE)"
@@ -105,38 +87,11 @@ EOF
 done
 [[ -n ${MQ_PID:-} ]] || { cat "$WORK/mosquitto.log" >&2; die "mosquitto did not start"; }
 
-grove_recv() {  # starts the receiver for B (COUNT messages) in the background; sets RPID
-  if [[ $CLIENT == cli ]]; then
-    "${CPU_TIME[@]}" "$WORK/cpu-recv" "$GROVE" receive -c "127.0.0.1:$GROVED_PORT" \
-      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/b" --secret-file "$WORK/b.key" \
-      -n "$COUNT" >/dev/null 2>"$WORK/recv.log" &
-  else
-    "${CPU_TIME[@]}" "$WORK/cpu-recv" "$RELAY_CLIENT" receive -c "127.0.0.1:$GROVED_PORT" \
-      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/b" --secret-file "$WORK/b.key" \
-      -n "$COUNT" 2>"$WORK/recv.log" &
-  fi
-  RPID=$!; started "$RPID"
+grove_send() {  # sends COUNT messages A -> B; returns once all are acknowledged
+  grove_send_start
+  wait_ok "$SPID" "grove send" "$WORK/send.log"
 }
-grove_send() {  # sends COUNT messages A -> B in the foreground; returns once all are acknowledged
-  if [[ $CLIENT == cli ]]; then
-    "${CPU_TIME[@]}" "$WORK/cpu-send" "$GROVE" send --no-progress -c "127.0.0.1:$GROVED_PORT" \
-      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/a" --secret-file "$WORK/a.key" \
-      --to "$RELAY_URL/d/b" --lines <"$MSGS" >/dev/null 2>"$WORK/send.log" ||
-      { cat "$WORK/send.log" >&2; die "grove send failed"; }
-  else
-    "${CPU_TIME[@]}" "$WORK/cpu-send" "$RELAY_CLIENT" send -c "127.0.0.1:$GROVED_PORT" \
-      --relay-url "$RELAY_URL" --device-url "$RELAY_URL/d/a" --secret-file "$WORK/a.key" \
-      --to "$RELAY_URL/d/b" -n "$COUNT" --size "$MSG_BYTES" --ack-every "$ACK_EVERY" \
-      2>"$WORK/send.log" || { cat "$WORK/send.log" >&2; die "bench_relay_client send failed"; }
-  fi
-}
-wait_recv() {  # waits for RPID
-  local rc=0
-  wait "$RPID" || rc=$?
-  finished "$RPID"
-  [[ $rc -eq 0 ]] || { cat "$WORK/recv.log" >&2; die "receiver exited $rc"; }
-}
-b_auths() { grep -c 'event=authenticated .*device=grove://relay.bench/d/b' "$WORK/groved.log" || true; }
+wait_recv() { wait_ok "$RPID" receiver "$WORK/recv.log"; }
 
 mq_sub() {  # ID TOPIC [extra args]: subscriber in the background; sets RPID
   local id=$1 topic=$2
@@ -185,12 +140,7 @@ run_case() {  # groved|mosquitto RUN
   if [[ $who == groved ]]; then
     before=$(b_auths)
     grove_recv
-    local i
-    for ((i = 0; i < 500; i++)); do  # B is online once groved logged its authentication
-      (( $(b_auths) > before )) && break
-      kill -0 "$RPID" 2>/dev/null || { cat "$WORK/recv.log" >&2; die "grove receive exited early"; }
-      sleep 0.02
-    done
+    wait_b_online "$before"
   else
     mq_sub "$id-l" "$topic/l" -C "$COUNT"
     mq_subscribed

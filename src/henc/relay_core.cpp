@@ -2,17 +2,10 @@
 
 #include <algorithm>
 
+#include "http/text.hpp"
+
 namespace grove::henc {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto l = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
-    if (l(a[i]) != l(b[i])) return false;
-  }
-  return true;
-}
 
 bool is_echo(ByteView b) { return as_chars(b) == kEcho; }
 
@@ -115,7 +108,7 @@ std::string RelayCore::date() const { return imf_fixdate(options_.unix_now()); }
 bool RelayCore::own_name(std::string_view name) const {
   if (options_.server_names.empty()) return true;  // §2.2: no list, no check
   return std::any_of(options_.server_names.begin(), options_.server_names.end(),
-                     [&](const std::string& n) { return iequals(n, name); });
+                     [&](const std::string& n) { return http::iequals(n, name); });
 }
 
 // ---------------------------------------------------------------- connections
@@ -363,6 +356,33 @@ void RelayCore::on_body(Conn& c, TimePoint now) {
   dispatch_keep_alive_post(c, now);
 }
 
+RelayCore::Vc* RelayCore::find_or_open_vc(Conn& c, VcType type, const std::string& guid,
+                                          std::uint64_t ccl, TimePoint now) {
+  if (recently_ended(guid)) {
+    close_conn(c, errc::unknown_guid);
+    return nullptr;
+  }
+  auto it = by_guid_.find(guid);
+  if (it == by_guid_.end()) {
+    auto nv = std::make_unique<Vc>();
+    nv->id = next_vc_++;
+    nv->type = type;
+    nv->guid = guid;
+    nv->ccl = ccl;
+    nv->deadline = now + options_.establishment;
+    Vc* v = nv.get();
+    by_guid_.emplace(guid, v->id);
+    vcs_.emplace(v->id, std::move(nv));
+    return v;
+  }
+  Vc* v = vc(it->second);
+  if (v == nullptr || v->type != type) {
+    close_conn(c, errc::bad_conn_type);
+    return nullptr;
+  }
+  return v;
+}
+
 // ---------------------------------------------------------------- LongLived (§3)
 
 void RelayCore::dispatch_long_lived(Conn& c, const Target& t, TimePoint now) {
@@ -379,23 +399,8 @@ void RelayCore::dispatch_long_lived(Conn& c, const Target& t, TimePoint now) {
     }
     if (!post_length || *post_length > ccl) return close_conn(c, errc::bad_content_length);
   }
-  Vc* v = nullptr;
-  if (recently_ended(t.guid)) return close_conn(c, errc::unknown_guid);
-  auto it = by_guid_.find(t.guid);
-  if (it == by_guid_.end()) {
-    auto nv = std::make_unique<Vc>();
-    nv->id = next_vc_++;
-    nv->type = VcType::long_lived;
-    nv->guid = t.guid;
-    nv->ccl = ccl;
-    nv->deadline = now + options_.establishment;
-    v = nv.get();
-    by_guid_.emplace(t.guid, v->id);
-    vcs_.emplace(v->id, std::move(nv));
-  } else {
-    v = vc(it->second);
-    if (v == nullptr || v->type != VcType::long_lived) return close_conn(c, errc::bad_conn_type);
-  }
+  Vc* v = find_or_open_vc(c, VcType::long_lived, t.guid, ccl, now);
+  if (v == nullptr) return;
   // §3.6 row 3: a session recorded twice gets 400 on the new connection only.
   if ((c.post && v->post != 0) || (!c.post && v->get != 0)) return respond_error(c, 400);
   c.vc = v->id;
@@ -454,22 +459,8 @@ void RelayCore::maybe_establish_long_lived(Vc& v, TimePoint now) {
 // ---------------------------------------------------------------- KeepAlive (§4)
 
 void RelayCore::dispatch_keep_alive_get(Conn& c, const Target& t, TimePoint now) {
-  Vc* v = nullptr;
-  if (recently_ended(t.guid)) return close_conn(c, errc::unknown_guid);
-  auto it = by_guid_.find(t.guid);
-  if (it == by_guid_.end()) {
-    auto nv = std::make_unique<Vc>();
-    nv->id = next_vc_++;
-    nv->type = VcType::keep_alive;
-    nv->guid = t.guid;
-    nv->deadline = now + options_.establishment;
-    v = nv.get();
-    by_guid_.emplace(t.guid, v->id);
-    vcs_.emplace(v->id, std::move(nv));
-  } else {
-    v = vc(it->second);
-    if (v == nullptr || v->type != VcType::keep_alive) return close_conn(c, errc::bad_conn_type);
-  }
+  Vc* v = find_or_open_vc(c, VcType::keep_alive, t.guid, 0, now);
+  if (v == nullptr) return;
   v->last_request = now;
   c.vc = v->id;
   c.owner = v->id;

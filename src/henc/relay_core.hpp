@@ -136,6 +136,11 @@ class RelayCore {
   Vc* vc(VcId v) const;
   void on_head(Conn& c, TimePoint now);
   void on_body(Conn& c, TimePoint now);
+  // The VC a LongLived or KeepAlive GET/POST names (§3.6, §4.5): the one bound to `guid`, or a
+  // new connecting one of `type` with ConnectionContentLength `ccl` (0 for KeepAlive). Closes c
+  // and returns nullptr when the GUID ended recently or belongs to another encapsulation.
+  Vc* find_or_open_vc(Conn& c, VcType type, const std::string& guid, std::uint64_t ccl,
+                      TimePoint now);
   void dispatch_long_lived(Conn& c, const Target& t, TimePoint now);
   void dispatch_keep_alive_get(Conn& c, const Target& t, TimePoint now);
   void dispatch_keep_alive_post(Conn& c, TimePoint now);

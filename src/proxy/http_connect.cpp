@@ -1,6 +1,7 @@
 #include "proxy/http_connect.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 #include "proxy/detail/text.hpp"
@@ -32,6 +33,33 @@ errc status_error(int status) {
   }
 }
 
+// §6.2 bounds the response head by bytes (ConnectOptions::max_head_bytes), not by lines: each
+// line takes at least 3 of those bytes. Content-Length next to Transfer-Encoding is read, since a
+// 2xx ignores both (§6.3 row 3).
+http::HeadOptions head_options(std::size_t max_bytes) {
+  http::HeadOptions o;
+  o.max_bytes = max_bytes;
+  o.max_headers = std::numeric_limits<std::size_t>::max();
+  o.length_with_transfer_encoding = true;
+  return o;
+}
+
+// How a response head that does not parse fails the step (errc.hpp: malformed_response covers a
+// non-HTTP/1.x answer).
+errc head_error(http::errc e) {
+  switch (e) {
+    case http::errc::ok:
+      return errc::ok;
+    case http::errc::head_too_large:
+    case http::errc::too_many_headers:
+      return errc::head_too_large;
+    case http::errc::malformed_head:
+    case http::errc::bad_version:
+      break;
+  }
+  return errc::malformed_response;
+}
+
 bool valid_header_text(std::string_view s) {
   return !s.empty() && !detail::has_ctl(s) && s.find(' ') == std::string_view::npos;
 }
@@ -46,7 +74,9 @@ std::string authority(std::string_view host, std::uint16_t port) {
 }  // namespace
 
 HttpConnect::HttpConnect(ConnectOptions options)
-    : options_(std::move(options)), auth_(options_.auth), head_(options_.max_head_bytes) {
+    : options_(std::move(options)),
+      auth_(options_.auth),
+      head_(http::Head::Kind::response, head_options(options_.max_head_bytes)) {
   if (!valid_header_text(options_.host)) throw std::invalid_argument("bad CONNECT target host");
   if (detail::has_ctl(options_.user_agent) || options_.user_agent.empty()) {
     throw std::invalid_argument("bad User-Agent");
@@ -75,10 +105,10 @@ std::size_t HttpConnect::receive(ByteView in) {
   while (used < in.size()) {
     switch (state_) {
       case State::requested: {
-        detail::ResponseHead::Feed f = head_.feed(in.subspan(used));
+        http::Head::Feed f = head_.feed(in.subspan(used));
         used += f.consumed;
-        if (f.error != errc::ok) {
-          fail(f.error);
+        if (f.error != http::errc::ok) {
+          fail(head_error(f.error));
           return used;
         }
         if (!f.complete) return used;
@@ -122,8 +152,9 @@ void HttpConnect::on_auth_challenge() {
   // §7.1: 407 reads Proxy-Authenticate and answers Proxy-Authorization; 401 the WWW pair.
   bool proxy = status_ == 407;
   auth_header_ = proxy ? "Proxy-Authorization" : "Authorization";
-  std::error_code ec = auth_.on_challenge(
-      proxy ? head_.proxy_authenticate() : head_.www_authenticate(), "CONNECT", authority_);
+  std::error_code ec =
+      auth_.on_challenge(head_.header_values(proxy ? "Proxy-Authenticate" : "WWW-Authenticate"),
+                         "CONNECT", authority_);
   if (ec) return fail(ec);
   // §7.1: reuse only a kept-alive connection whose body length is known; drain that body first.
   bool same = auth_.needs_same_connection();

@@ -20,8 +20,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "http/head.hpp"
 #include "proxy/auth.hpp"
-#include "proxy/detail/response_head.hpp"
 #include "proxy/errc.hpp"
 #include "wire/bytes.hpp"
 
@@ -95,7 +95,7 @@ class HttpConnect {
   ConnectOptions options_;
   std::string authority_;  // host:port as on the request line, the Digest uri (§7.3)
   Authenticator auth_;
-  detail::ResponseHead head_;
+  http::Head head_;
   State state_ = State::requested;
   std::error_code error_;
   Bytes output_;

@@ -132,12 +132,19 @@ TEST(Head, Limits) {
   EXPECT_EQ(feed_all(h, big).error, errc::head_too_large);
   Head bad(Head::Kind::request);
   EXPECT_EQ(feed_all(bad, "GET / HTTP/9.9\r\n\r\n").error.category(), henc_category());
+  Head two_oh(Head::Kind::request);
+  EXPECT_EQ(feed_all(two_oh, "GET / HTTP/2.0\r\n\r\n").error, errc::bad_version);
   Head junk(Head::Kind::request);
   EXPECT_EQ(feed_all(junk, "\x01\x02garbage\r\n\r\n").error, errc::malformed_head);
   Head many(Head::Kind::request);
   std::string lots = "GET / HTTP/1.0\r\n";
   for (int i = 0; i < 200; ++i) lots += "A: b\r\n";
-  EXPECT_TRUE(feed_all(many, lots + "\r\n").error);
+  EXPECT_EQ(feed_all(many, lots + "\r\n").error, errc::head_too_large);
+  // kMaxHeaders + 1 lines: the last line is refused, as head_too_large.
+  Head one_more(Head::Kind::request);
+  std::string over = "GET / HTTP/1.0\r\n";
+  for (std::size_t i = 0; i <= http::kMaxHeaders; ++i) over += "A: b\r\n";
+  EXPECT_EQ(feed_all(one_more, over + "\r\n").error, errc::head_too_large);
   Head te(Head::Kind::request);
   Head::Feed f = feed_all(te, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
   ASSERT_TRUE(f.complete);
