@@ -210,6 +210,11 @@ std::error_code Connection::send_data(std::uint32_t session_id, ByteView data) {
   if (state_ != State::established || it == sessions_.end() || !it->second.originated)
     return errc::no_such_session;
   if (!it->second.sending) return errc::no_message_in_progress;
+  // One reservation for the payload and its Data headers (7 bytes each), not growth (and
+  // copying) by doubling on the way.
+  const std::size_t chunks = (data.size() + sstp::kMaxDataPayload - 1) / sstp::kMaxDataPayload;
+  const std::size_t need = out_.size() + data.size() + 8 * chunks;
+  if (need > out_.capacity()) out_.reserve(std::max(need, 2 * out_.capacity()));
   while (!data.empty()) {  // §9.1 step 4: at most 2048 bytes per Data
     const std::size_t n = std::min(data.size(), sstp::kMaxDataPayload);
     sstp::encode_data_header(session_id, n, out_);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -18,8 +19,12 @@ namespace {
 // drained, and the buffer goes back to the pool. So 10,000 idle connections hold no 256 KiB
 // buffers, and a busy one costs one extra small read per drained socket.
 constexpr std::size_t kIdleRead = 512;
-// The writer's buffer is dropped when the output drains if it grew beyond this.
+// The writer's buffer is dropped when the output drains if it grew beyond this, once the
+// writer has had nothing to write for kIdleFree: a busy connection keeps its two output buffers
+// (the writer's and the engine's, swapped by take_output) instead of growing a fresh one from
+// nothing for every write, which cost a copy of every byte (vector growth) and page faults.
 constexpr std::size_t kIdleOutput = 1024;
+constexpr auto kIdleFree = std::chrono::seconds(1);
 
 // False once this thread's pool is destroyed (thread exit): a buffer released later is freed.
 thread_local bool read_pool_alive = false;
@@ -109,11 +114,23 @@ void Driver::kick() {
   }
 }
 
+void Driver::resume_reading() {
+  paused_ = false;
+  if (resume_) resume_->cancel();
+}
+
 awaitable<void> Driver::reader() {
   std::array<Byte, kIdleRead> small;  // uninitialised: read_some writes before anyone reads
   const std::size_t small_size = std::min(kIdleRead, options_.read_buffer);
   BorrowedBuffer big;  // borrowed only while data keeps coming (see kIdleRead)
   while (!closed_) {
+    if (paused_) {
+      big.release();  // a paused connection holds no read buffer
+      if (!resume_) resume_.emplace(co_await asio::this_coro::executor);  // first pause only
+      resume_->expires_at(engine::TimePoint::max());
+      (void)co_await resume_->async_wait(use_tuple);
+      continue;  // resumed, or closed_ (the writer cancels the wait when it ends)
+    }
     std::error_code ec;
     const std::span<Byte> buf = big ? big.span() : std::span<Byte>(small.data(), small_size);
     const std::size_t n = co_await stream_.read_some(buf, ec);
@@ -156,18 +173,24 @@ awaitable<void> Driver::writer() {
         handler_.on_output_drained(conn_);
         drain();
       }
-      // Nothing more to send: free a large buffer rather than keep it while the connection
-      // idles (take_output swaps buffers, so the engine's next output buffer starts small).
-      if (conn_.pending_output().empty() && out.capacity() > kIdleOutput) Bytes().swap(out);
       continue;
     }
     if (conn_.finished()) break;
-    wake_->expires_at(engine::TimePoint::max());
-    (void)co_await wake_->async_wait(use_tuple);
+    // Holding a large buffer: wait at most kIdleFree, then free it rather than keep it while
+    // the connection idles; the engine's spare buffer too (take_output swaps it for an empty one).
+    const bool holding = out.capacity() > kIdleOutput;
+    wake_->expires_at(holding ? engine::Clock::now() + kIdleFree : engine::TimePoint::max());
+    auto [ec] = co_await wake_->async_wait(use_tuple);
+    if (!ec && holding && conn_.pending_output().empty()) {
+      Bytes().swap(out);
+      Bytes spare;
+      conn_.take_output(spare);
+    }
   }
   closed_ = true;
   stream_.close();
   deadline_->cancel();
+  if (resume_) resume_->cancel();
 }
 
 awaitable<void> Driver::timers() {

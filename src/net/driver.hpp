@@ -34,6 +34,13 @@ class Driver {
   // wakes the writer and re-arms the timer.
   void kick();
   [[nodiscard]] bool closed() const { return closed_; }
+  // Back-pressure: stop reading the stream once the bytes already read are handed to the engine
+  // (at most one read buffer more), until resume_reading(). Writing and timers go on, so
+  // everything the engine queues (acknowledgements, keep-alives) still goes out. The peer's
+  // bytes wait in the socket buffers and TCP flow control stops it.
+  void pause_reading() { paused_ = true; }
+  void resume_reading();
+  [[nodiscard]] bool reading_paused() const { return paused_; }
 
  private:
   awaitable<void> reader();
@@ -47,9 +54,12 @@ class Driver {
   DriverOptions options_;
   std::optional<asio::steady_timer> wake_;
   std::optional<asio::steady_timer> deadline_;
+  // The paused reader waits on it; made on the first pause.
+  std::optional<asio::steady_timer> resume_;
   engine::TimePoint armed_ = engine::TimePoint::max();
   bool closed_ = false;
   bool draining_ = false;
+  bool paused_ = false;
 };
 
 }  // namespace grove::net

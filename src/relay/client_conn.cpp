@@ -27,6 +27,7 @@ std::string address_of(const std::string& peer) {
   auto colon = peer.rfind(':');
   return colon == std::string::npos ? peer : peer.substr(0, colon);
 }
+std::uint64_t size_of(const store::StoredMessage& m) { return m.data ? m.data->size() : 0; }
 }  // namespace
 
 ClientConn::ClientConn(Relay& relay, net::ByteStreamPtr stream, const engine::Options& eo)
@@ -180,6 +181,13 @@ void ClientConn::handle(engine::MessageStarted& ev) {
     in.data->reserve(static_cast<std::size_t>(ev.header.stream_size.total_size));
 }
 
+namespace {
+// Without a TotalSize, the inbound buffer starts at this size and doubles from there, instead
+// of growing (and being copied) from 2048 bytes; MessageEnded gives back what a small message
+// did not use.
+constexpr std::size_t kInboundStart = 64 * 1024;
+}  // namespace
+
 void ClientConn::handle(engine::MessageData& ev) {
   auto it = inbound_.find(ev.session_id);
   if (it == inbound_.end() || !it->second.receiving) return;
@@ -190,6 +198,9 @@ void ClientConn::handle(engine::MessageData& ev) {
     Bytes().swap(*in.data);
     return;
   }
+  const std::size_t need = in.data->size() + ev.data.size();
+  if (need > in.data->capacity())
+    in.data->reserve(std::max({need, 2 * in.data->capacity(), kInboundStart}));
   in.data->insert(in.data->end(), ev.data.begin(), ev.data.end());
 }
 
@@ -212,6 +223,7 @@ void ClientConn::handle(engine::MessageEnded& ev) {
     conn_.message_processed(ev.seq);
     return;
   }
+  if (in.data->capacity() > 2 * in.data->size() + 4096) in.data->shrink_to_fit();
   const std::uint32_t sid = ev.session_id;
   const std::uint64_t seq = ev.seq;
   std::vector<RouteTarget> targets;
@@ -318,6 +330,7 @@ void ClientConn::rescan_page() {
           if (!m.identity_targeted || m.identity_url != identity || c->held(m.id)) continue;
           auto at = std::find_if(c->pending_.begin(), c->pending_.end(),
                                  [&](const auto& p) { return p.id > m.id; });
+          c->pending_bytes_ += size_of(m);
           c->pending_.insert(at, std::move(m));  // pending_ stays in id order
         }
         if (done) {
@@ -333,9 +346,8 @@ void ClientConn::load_more() {
   if (loading_ || caught_up_ || closed_ ||
       pending_.size() >= relay_.options().max_unacked_deliveries)
     return;
-  std::uint64_t pending_bytes = 0;  // keep loaded-but-unsent copies within one window too
-  for (const auto& m : pending_) pending_bytes += m.data ? m.data->size() : 0;
-  if (pending_bytes >= relay_.options().max_unacked_delivery_bytes) return;
+  // Keep loaded-but-unsent copies within one window too.
+  if (pending_bytes_ >= relay_.options().max_unacked_delivery_bytes) return;
   loading_ = true;
   more_ = false;
   const std::size_t batch = relay_.options().max_unacked_deliveries;
@@ -355,6 +367,7 @@ void ClientConn::load_more() {
                                 c->loaded_up_to_ = m.id;
                                 // Copies of identities not attached (yet) wait for rescan().
                                 if (!c->deliverable(m)) continue;
+                                c->pending_bytes_ += size_of(m);
                                 c->pending_.push_back(std::move(m));
                               }
                               // The store may cut a page short at its byte limit, so only
@@ -371,16 +384,27 @@ void ClientConn::queue_grew() {
   load_more();
 }
 
+// Live copies wait in pending_ behind the delivery window (one window in flight). Senders
+// that can be paused are paused at two windows waiting and resumed below one, so the recipient
+// always has a window's worth to send next; senders that cannot be paused (copies are being
+// delivered to them) may fill up to eight windows, beyond which copies take the store path.
+namespace {
+std::uint64_t live_pause_limit(const Options& o) { return 2 * o.max_unacked_delivery_bytes; }
+std::uint64_t live_resume_limit(const Options& o) { return o.max_unacked_delivery_bytes; }
+std::uint64_t live_hard_limit(const Options& o) { return 8 * o.max_unacked_delivery_bytes; }
+}  // namespace
+
 bool ClientConn::can_take_live() const {
   if (closed_ || !authenticated_ || !caught_up_ || loading_ || rescanning_) return false;
-  // Live copies wait in pending_ behind the delivery window. They are in memory either way
-  // (a stored copy is too until its write commits), so the bound is a few windows.
-  std::uint64_t bytes = 0;
-  for (const auto& m : pending_) bytes += m.data ? m.data->size() : 0;
-  return bytes < 8 * relay_.options().max_unacked_delivery_bytes;
+  return pending_bytes_ < live_hard_limit(relay_.options());
+}
+
+bool ClientConn::live_backlogged() const {
+  return pending_bytes_ >= live_pause_limit(relay_.options());
 }
 
 void ClientConn::deliver_live(const store::StoredMessage& m) {
+  pending_bytes_ += size_of(m);
   pending_.push_back(m);
   pump();
 }
@@ -388,14 +412,56 @@ void ClientConn::deliver_live(const store::StoredMessage& m) {
 bool ClientConn::drop_unsent_live(std::uint64_t id) {
   auto it = std::find_if(pending_.begin(), pending_.end(), [id](auto& m) { return m.id == id; });
   if (it == pending_.end()) return false;
+  pending_bytes_ -= size_of(*it);
   pending_.erase(it);
+  if (pending_bytes_ < live_resume_limit(relay_.options())) release_senders();
   return true;
+}
+
+void ClientConn::hold_sender(const std::shared_ptr<ClientConn>& sender) {
+  for (const auto& w : held_senders_)
+    if (w.lock() == sender) return;
+  held_senders_.push_back(sender);
+}
+
+void ClientConn::release_senders() {
+  if (held_senders_.empty()) return;
+  auto held = std::move(held_senders_);
+  held_senders_.clear();
+  for (auto& w : held)
+    if (auto c = w.lock()) c->resume_reading();
+}
+
+bool ClientConn::pause_for_live() {
+  if (closed_ || !pending_.empty() || !inflight_.empty()) return false;
+  if (driver_.reading_paused()) return true;
+  driver_.pause_reading();
+  ++relay_.metrics().live_sender_pauses;
+  // The bound on a pause: by live_timeout the recipient acknowledged, or its copies were
+  // stored and later ones take the store path; either way reading may go on. At most 60 s,
+  // well within the 135 s ReceiveIdle timer (§7.6) of a sender we do not read.
+  if (!pause_timer_) pause_timer_ = std::make_unique<asio::steady_timer>(relay_.io());
+  pause_timer_->expires_after(
+      std::min<engine::Duration>(relay_.options().live_timeout, std::chrono::seconds(60)));
+  std::weak_ptr<ClientConn> self = shared_from_this();
+  pause_timer_->async_wait([self](const std::error_code& ec) {
+    if (ec) return;
+    if (auto c = self.lock()) c->resume_reading();
+  });
+  return true;
+}
+
+void ClientConn::resume_reading() {
+  if (!driver_.reading_paused()) return;
+  if (pause_timer_) pause_timer_->cancel();
+  driver_.resume_reading();
 }
 
 void ClientConn::deliver_new(const store::StoredMessage& m) {
   if (closed_ || !authenticated_ || !deliverable(m)) return;
   if (caught_up_ && !loading_ && m.id > loaded_up_to_) {
     loaded_up_to_ = m.id;
+    pending_bytes_ += size_of(m);
     pending_.push_back(m);
     pump();
   } else {
@@ -406,6 +472,8 @@ void ClientConn::deliver_new(const store::StoredMessage& m) {
 }
 
 void ClientConn::pump() {
+  // A paused sender that now has deliveries of its own must read their acknowledgements.
+  if (driver_.reading_paused() && (!pending_.empty() || !inflight_.empty())) resume_reading();
   if (closed_ || !authenticated_ || !conn_.can_send()) return;
   const auto& o = relay_.options();
   const auto now = engine::Clock::now();
@@ -425,6 +493,7 @@ void ClientConn::pump() {
         relay_.store().remove({m.id}, [](std::error_code) {});
         relay_.removed(m);
       }
+      pending_bytes_ -= size_of(m);
       it = pending_.erase(it);
       continue;
     }
@@ -463,11 +532,13 @@ void ClientConn::pump() {
       ++it;
       continue;
     }
-    inflight_bytes_ += m.data ? m.data->size() : 0;
+    inflight_bytes_ += size_of(m);
+    pending_bytes_ -= size_of(m);
     delivery_[sit->second].last_used = now;
     inflight_.emplace(m.id, std::move(*it));
     it = pending_.erase(it);
   }
+  if (pending_bytes_ < live_resume_limit(o)) release_senders();
   driver_.kick();
   load_more();
   if (rescan_waiting_ && pending_.size() < o.max_unacked_deliveries) {
@@ -599,7 +670,10 @@ void ClientConn::handle(engine::ConnectionClosed& ev) {
   if (!drop.empty()) relay_.store().remove(std::move(drop), [](std::error_code) {});
   inflight_.clear();
   pending_.clear();
+  pending_bytes_ = 0;
   relay_.closed(this);
+  release_senders();  // their later messages find no live recipient and take the store path
+  resume_reading();
 }
 
 }  // namespace grove::relay

@@ -7,7 +7,9 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "net/asio.hpp"
 #include "net/driver.hpp"
 #include "store/store.hpp"
 
@@ -46,9 +48,22 @@ class ClientConn final : public net::ConnectionHandler,
   void deliver_new(const store::StoredMessage& m);  // a copy for this device was stored
   void queue_grew();  // copies were stored for this device by other means: read them
   // The live path (Relay::route): a copy that is in no store queue, id >= kLiveIdBase.
+  // can_take_live: online, caught up, and less than live_hard_limit() waiting unsent here.
   [[nodiscard]] bool can_take_live() const;
   void deliver_live(const store::StoredMessage& m);
   bool drop_unsent_live(std::uint64_t id);  // true when it had not been sent yet
+  // Live back-pressure (docs/protocol.md, "Relay"). On the recipient: at least
+  // live_pause_limit() waits unsent here, so senders should pause; hold_sender() resumes
+  // `sender` once that falls below live_resume_limit() or this connection ends.
+  [[nodiscard]] bool live_backlogged() const;
+  void hold_sender(const std::shared_ptr<ClientConn>& sender);
+  // On the sender: stops reading its stream (the message in hand and the rest of the current
+  // read buffer are still handled). Refused (false) while copies are being delivered to this
+  // connection: their acknowledgements arrive on the stream we would stop reading. Reading
+  // resumes when the recipient drains, when a delivery for this connection comes up, or after
+  // live_timeout at the latest.
+  bool pause_for_live();
+  void resume_reading();
   void start_delivery();
   // §10.4: delivery sessions with nothing queued or in flight since `now - idle` get Close Idle.
   void close_idle_sessions(engine::TimePoint now, engine::Duration idle);
@@ -119,8 +134,14 @@ class ClientConn final : public net::ConnectionHandler,
 
   std::map<std::uint32_t, Inbound> inbound_;
 
+  // Live back-pressure: senders paused for this recipient; this sender's safety timer.
+  std::vector<std::weak_ptr<ClientConn>> held_senders_;
+  std::unique_ptr<asio::steady_timer> pause_timer_;
+  void release_senders();
+
   // Delivery (sstp.md §10.4).
   std::deque<store::StoredMessage> pending_;                // loaded, not yet sent, id order
+  std::uint64_t pending_bytes_ = 0;                         // data bytes in pending_
   std::map<std::uint64_t, store::StoredMessage> inflight_;  // sent, not yet acknowledged
   std::uint64_t inflight_bytes_ = 0;
   std::uint64_t loaded_up_to_ = 0;

@@ -16,6 +16,8 @@ struct Metrics {
   std::uint64_t protocol_errors = 0;
   std::uint64_t queued_messages = 0, queued_bytes = 0;
   std::uint64_t live_acknowledged = 0, live_stored = 0;  // the live path and its fallbacks
+  std::uint64_t live_sender_pauses = 0;                  // live back-pressure
+  std::uint64_t live_bytes = 0, live_bytes_peak = 0;     // live copies held, and the most held
 
   std::string prometheus() const;
 };

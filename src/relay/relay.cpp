@@ -245,7 +245,7 @@ void Relay::deliver(const store::StoredMessage& m) {
     if (auto c = it->second.lock()) c->deliver_new(m);
 }
 
-void Relay::route(const ClientConn& from, const std::string& resource_url,
+void Relay::route(ClientConn& from, const std::string& resource_url,
                   const std::vector<RouteTarget>& targets, const sstp::Message& header,
                   std::shared_ptr<Bytes> data, bool fanout,
                   std::function<void(bool, std::vector<std::size_t>)> done) {
@@ -318,6 +318,8 @@ void Relay::route(const ClientConn& from, const std::string& resource_url,
       m.id = next_live_id_++;
       const std::uint64_t id = m.id;
       LiveCopy& l = live_[id];
+      metrics_.live_bytes += size;
+      metrics_.live_bytes_peak = std::max(metrics_.live_bytes_peak, metrics_.live_bytes);
       l.m = m;
       l.done = std::move(done);
       l.timer = std::make_unique<asio::steady_timer>(io_, opt_.live_timeout);
@@ -325,6 +327,9 @@ void Relay::route(const ClientConn& from, const std::string& resource_url,
         if (!ec) live_failed(id, false);
       });
       c->deliver_live(m);
+      // Back-pressure instead of the store: the sender waits until the recipient drains. The
+      // copy in hand is taken; the sender's bytes stay in its socket meanwhile.
+      if (c->live_backlogged() && from.pause_for_live()) c->hold_sender(from.shared_from_this());
       return;
     }
   }
@@ -335,6 +340,8 @@ void Relay::live_acked(std::uint64_t id) {
   auto it = live_.find(id);
   if (it == live_.end()) return;  // it fell back to the store already
   auto done = std::move(it->second.done);
+  metrics_.live_bytes -=
+      std::min(metrics_.live_bytes, it->second.m.data ? it->second.m.data->size() : 0);
   live_.erase(it);
   ++metrics_.live_acknowledged;
   done(true, {});
@@ -347,6 +354,7 @@ void Relay::live_failed(std::uint64_t id, bool recipient_gone) {
   store::StoredMessage m = std::move(it->second.m);
   auto done = std::move(it->second.done);
   live_.erase(it);
+  metrics_.live_bytes -= std::min<std::uint64_t>(metrics_.live_bytes, m.data ? m.data->size() : 0);
   // Not sent yet: taken back so it goes out once, from the store. Sent: it may still arrive and
   // be acknowledged; the stored copy then repeats it and the receiver drops it by its id (§9.5).
   if (auto c = by_device_.count(m.target_device) ? by_device_[m.target_device].lock() : nullptr)
@@ -533,6 +541,12 @@ std::string Metrics::prometheus() const {
       "Messages acknowledged by their live recipient without a store write", live_acknowledged);
   add("grove_live_stored_total", "counter",
       "Live messages stored after all (recipient slow or gone)", live_stored);
+  add("grove_live_sender_pauses_total", "counter",
+      "Times a sender's reading was paused for a live recipient's backlog", live_sender_pauses);
+  add("grove_live_bytes", "gauge", "Bytes of live messages held in memory, not yet acknowledged",
+      live_bytes);
+  add("grove_live_bytes_peak", "gauge", "Highest grove_live_bytes since the start",
+      live_bytes_peak);
   add("grove_protocol_errors_total", "counter", "Connections closed for protocol errors",
       protocol_errors);
   add("grove_queue_messages", "gauge", "Stored copies waiting for delivery", queued_messages);

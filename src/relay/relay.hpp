@@ -52,7 +52,8 @@ class Relay {
   // A complete inbound message: stores one copy per target device (identity targets expand to
   // their registered devices, or the identity's pending queue) durably in one transaction,
   // then calls `done(ok, over_quota)` with the indexes of targets refused for quota (§10.8).
-  void route(const ClientConn& from, const std::string& resource_url,
+  // A live copy whose recipient has a backlog pauses reading on `from` (live back-pressure).
+  void route(ClientConn& from, const std::string& resource_url,
              const std::vector<RouteTarget>& targets, const sstp::Message& header,
              std::shared_ptr<Bytes> data, bool fanout,
              std::function<void(bool ok, std::vector<std::size_t> over_quota)> done);

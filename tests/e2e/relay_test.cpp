@@ -4,8 +4,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <csignal>
+#include <fstream>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "support/relay_fixture.hpp"
 
@@ -54,6 +57,27 @@ std::vector<uint8_t> raw_exchange(int port, const std::vector<uint8_t>& bytes) {
   }
   ::close(fd);
   return out;
+}
+
+// `count` lines of 65535 bytes ("N " and padding), each a 64 KiB message for grove send --lines.
+std::string big_lines(int count) {
+  std::string lines;
+  for (int i = 0; i < count; ++i) {
+    std::string line = std::to_string(i) + " ";
+    line.resize(65535, static_cast<char>('a' + i % 26));
+    lines += line + "\n";
+  }
+  return lines;
+}
+
+// Waits until groved paused a sender for a live recipient's backlog (up to 60 s).
+bool wait_for_pause(int admin_port) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (metric(admin_port, "grove_live_sender_pauses_total") == 0) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 class RelayTest : public RelayFixture {
@@ -177,6 +201,81 @@ TEST_F(RelayTest, SurvivesSigkillWithEveryAcknowledgedMessageInOrder) {
     ++expect;
   }
   EXPECT_GE(expect - 1, confirmed) << "a message the relay acknowledged was lost";
+}
+
+// Live back-pressure (docs/protocol.md, "Relay"): `grove send` keeps 1 MiB queued whatever
+// is acknowledged, so 64 MiB of 64 KiB messages to an online receiver outrun it. The relay
+// stops reading the sender while the receiver's backlog is full, instead of storing the rest:
+// while the receiver stalls (SIGSTOP) the sender is paused with most messages not yet taken,
+// nothing is lost or stored, and afterwards every message arrives once and in order with the
+// relay's live copies bounded (2 windows waiting + 1 in flight + a read buffer, far below the
+// 8 windows that used to spill into the store).
+TEST_F(RelayTest, FastSenderToOnlineReceiverIsPausedInsteadOfStored) {
+  relay->kill(SIGKILL);
+  start_relay("live_timeout_seconds = 120\n");  // a slow test machine must not store anything
+  constexpr int kCount = 1024;
+  const std::string lines = big_lines(kCount);
+  { std::ofstream(dir / "big.txt") << lines; }
+  auto r = receive_args("bob");
+  r.insert(r.end(), {"-n", std::to_string(kCount)});
+  Process receiver(r, dir / "recv.out", dir / "recv.err");
+  ASSERT_TRUE(wait_for_text(dir / "relay.err", "event=authenticated"))
+      << read_file(dir / "relay.err");
+  ::kill(receiver.pid(), SIGSTOP);  // the receiver stalls: reads nothing, acknowledges nothing
+  auto a = send_args("alice", "bob");
+  a.push_back("--lines");
+  Process sender(a, dir / "s.out", dir / "s.err", dir / "big.txt");
+  ASSERT_TRUE(wait_for_pause(admin_port)) << read_file(dir / "relay.err");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const std::uint64_t taken = metric(admin_port, "grove_messages_in_total");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(metric(admin_port, "grove_messages_in_total"), taken) << "the sender was not paused";
+  EXPECT_LT(taken, static_cast<std::uint64_t>(kCount) / 2);
+  EXPECT_EQ(metric(admin_port, "grove_queue_messages"), 0u);
+  EXPECT_FALSE(sender.wait(std::chrono::milliseconds(0)).has_value());
+  ::kill(receiver.pid(), SIGCONT);
+  EXPECT_EQ(sender.wait(std::chrono::seconds(120)), 0) << sender.err();
+  EXPECT_EQ(receiver.wait(std::chrono::seconds(120)), 0) << receiver.err();
+  EXPECT_TRUE(read_file(dir / "recv.out") == lines) << "lost, duplicated or out of order";
+  EXPECT_EQ(metric(admin_port, "grove_live_acknowledged_total"),
+            static_cast<std::uint64_t>(kCount));
+  EXPECT_EQ(metric(admin_port, "grove_live_stored_total"), 0u);
+  EXPECT_EQ(metric(admin_port, "grove_queue_messages"), 0u);
+  EXPECT_GE(metric(admin_port, "grove_live_sender_pauses_total"), 1u);
+  const std::uint64_t peak = metric(admin_port, "grove_live_bytes_peak");
+  EXPECT_GT(peak, 0u);
+  EXPECT_LE(peak, std::uint64_t{26} << 20);
+}
+
+// The receiver of a paused sender disappears: its live copies go to the store, the sender
+// resumes (the rest takes the store path) and is acknowledged for everything, and the next
+// receiver gets every message once, in order.
+TEST_F(RelayTest, PausedSenderResumesThroughTheStoreWhenTheReceiverDies) {
+  relay->kill(SIGKILL);
+  start_relay("live_timeout_seconds = 120\n");
+  constexpr int kCount = 768;
+  const std::string lines = big_lines(kCount);
+  { std::ofstream(dir / "big.txt") << lines; }
+  auto r = receive_args("bob");
+  r.insert(r.end(), {"-n", std::to_string(kCount)});
+  auto receiver = std::make_unique<Process>(r, dir / "recv1.out", dir / "recv1.err");
+  ASSERT_TRUE(wait_for_text(dir / "relay.err", "event=authenticated"))
+      << read_file(dir / "relay.err");
+  ::kill(receiver->pid(), SIGSTOP);
+  auto a = send_args("alice", "bob");
+  a.push_back("--lines");
+  Process sender(a, dir / "s.out", dir / "s.err", dir / "big.txt");
+  ASSERT_TRUE(wait_for_pause(admin_port)) << read_file(dir / "relay.err");
+  receiver->kill(SIGKILL);  // its connection ends with every live copy unacknowledged
+  EXPECT_EQ(sender.wait(std::chrono::seconds(120)), 0) << sender.err();
+  EXPECT_GE(metric(admin_port, "grove_live_stored_total"), 1u);
+  EXPECT_EQ(metric(admin_port, "grove_live_bytes"), 0u);
+  r = receive_args("bob");
+  r.insert(r.end(), {"-n", std::to_string(kCount)});
+  ASSERT_EQ(run(r, dir / "recv2.out", dir / "recv2.err", {}, std::chrono::seconds(120)), 0)
+      << read_file(dir / "recv2.err");
+  EXPECT_TRUE(read_file(dir / "recv1.out") + read_file(dir / "recv2.out") == lines)
+      << "lost, duplicated or out of order";
 }
 
 TEST_F(RelayTest, SighupReloadsDevicesAndSigtermDrains) {
