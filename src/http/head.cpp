@@ -33,6 +33,8 @@ void Head::reset() {
   bytes_ = 0;
   dead_ = false;
   too_many_headers_ = false;
+  first_line_ = kind_ == Kind::request;
+  held_ = 0;
   method_.clear();
   target_.clear();
   status_ = 0;
@@ -46,15 +48,51 @@ void Head::reset() {
 }
 
 Head::Feed Head::feed(ByteView in) {
-  Feed f;
   if (dead_) {
+    Feed f;
     f.error = errc::malformed_head;
     return f;
   }
+  const char* data = reinterpret_cast<const char*>(in.data());
+  if (!first_line_) return parse(data, in.size());
+  // The request line, byte by byte (it is short), without the spaces that end it.
+  std::string line;
+  std::size_t i = 0;
+  for (; i < in.size() && first_line_; ++i) {
+    const char c = data[i];
+    if (c == ' ' || c == '\t') {
+      ++held_;
+      if (bytes_ + line.size() + held_ >= options_.max_bytes) {
+        dead_ = true;
+        Feed f;
+        f.error = errc::head_too_large;
+        return f;
+      }
+      continue;
+    }
+    if (c == '\r' || c == '\n') {
+      first_line_ = false;
+      bytes_ += held_;  // dropped, but read
+    } else {
+      line.append(held_, ' ');  // the line goes on: its spaces (tabs as spaces) too
+    }
+    held_ = 0;
+    line.push_back(c);
+  }
+  Feed f = parse(line.data(), line.size());
+  if (f.error != errc::ok || f.complete) return f;
+  f.consumed = i;  // withheld and dropped spaces belong to the head too
+  if (i == in.size()) return f;
+  Feed rest = parse(data + i, in.size() - i);
+  rest.consumed += i;
+  return rest;
+}
+
+Head::Feed Head::parse(const char* data, std::size_t size) {
+  Feed f;
   // Never hand llhttp more than the bytes still allowed, so a drip-fed or endless head costs
   // at most max_bytes of memory.
-  const std::size_t n = std::min(in.size(), options_.max_bytes - bytes_);
-  const char* data = reinterpret_cast<const char*>(in.data());
+  const std::size_t n = std::min(size, options_.max_bytes - bytes_);
   parser_.data = this;
   const llhttp_errno_t e = llhttp_execute(&parser_, data, n);
   if (e == HPE_PAUSED) {

@@ -88,6 +88,14 @@ class Head {
   static int on_header_value_complete(llhttp_t* p);
   static int on_headers_complete(llhttp_t* p);
   static const llhttp_settings_t* settings();
+  // llhttp proper: bytes that reach the parser, counted in bytes_.
+  Feed parse(const char* data, std::size_t n);
+
+  // henc.md §13 row 3: a request line may end in spaces ("HTTP/1.0 \r\n"), which llhttp
+  // refuses. Spaces and tabs of the request line are withheld until the next byte shows
+  // whether the line goes on (then they are passed on) or ends (then they are dropped).
+  bool first_line_ = true;
+  std::size_t held_ = 0;
 
   Kind kind_;
   HeadOptions options_;

@@ -163,6 +163,10 @@ TEST_F(HencE2E, MalformedRequestsGetTheRightAnswerAndLeaveOthersAlone) {
   // Unknown path: 404.
   EXPECT_EQ(answer("GET /favicon.ico HTTP/1.0\r\n\r\n", &closed).substr(0, 24),
             "HTTP/1.0 404 Not Found\r\n");
+  // A request line ending in a space (henc.md §13 row 3) is still read.
+  EXPECT_EQ(
+      answer("GET /favicon.ico HTTP/1.0 \r\nHost: relay.test \r\n\r\n", &closed).substr(0, 24),
+      "HTTP/1.0 404 Not Found\r\n");
   // Absurd Content-Length: close.
   EXPECT_EQ(answer("POST / HTTP/1.0\r\nContent-Length: 99999999999999\r\n\r\n", &closed), "");
   EXPECT_TRUE(closed);

@@ -97,6 +97,37 @@ TEST(Head, Request) {
   EXPECT_FALSE(h.keep_alive());  // HTTP/1.0 without keep-alive
 }
 
+// henc.md §13 row 3: the examples' lines end in spaces; a request line may too, whole or in
+// pieces, and the spaces count as read.
+TEST(Head, RequestLineMayEndInSpaces) {
+  const std::string s =
+      "GET /2.0/relay.test/g,ConnType=KeepAlive HTTP/1.0 \t \r\nHost: relay.test \r\n\r\nrest";
+  for (std::size_t cut = 0; cut <= s.size(); ++cut) {
+    Head h(Head::Kind::request);
+    Head::Feed a = feed(h, std::string_view(s).substr(0, cut));
+    ASSERT_EQ(a.error, errc::ok) << cut;
+    std::size_t consumed = a.consumed;
+    if (!a.complete) {
+      Head::Feed b = feed(h, std::string_view(s).substr(cut));
+      ASSERT_EQ(b.error, errc::ok) << cut;
+      ASSERT_TRUE(b.complete) << cut;
+      consumed += b.consumed;
+    }
+    EXPECT_EQ(s.substr(consumed), "rest") << cut;
+    EXPECT_EQ(h.size(), s.size() - 4) << cut;
+    EXPECT_EQ(h.method(), "GET");
+    EXPECT_EQ(h.target(), "/2.0/relay.test/g,ConnType=KeepAlive");
+    EXPECT_EQ(h.minor_version(), 0u);
+    EXPECT_EQ(*h.header("Host"), "relay.test");
+  }
+  // Spaces inside the line still reach llhttp: a space in the target splits it.
+  Head inside(Head::Kind::request);
+  EXPECT_EQ(feed(inside, "GET /a b HTTP/1.0\r\n\r\n").error, errc::malformed_head);
+  // Endless spaces are bounded like any other head.
+  Head endless(Head::Kind::request, small(64, 10));
+  EXPECT_EQ(feed(endless, "GET / HTTP/1.0" + std::string(100, ' ')).error, errc::head_too_large);
+}
+
 TEST(Head, KeepAliveTokens) {
   const auto keep = [](std::string_view head) {
     Head h(Head::Kind::response);
