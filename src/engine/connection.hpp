@@ -174,6 +174,11 @@ class Connection {
   [[nodiscard]] bool identity_attached(const std::string& identity_url) const {
     return attached_.count(identity_url) != 0;
   }
+  // Relay: an Attach for this identity is under way (its secret is held for the proof still to
+  // come). A rotated identity must end such a connection too (auth.md §2.1).
+  [[nodiscard]] bool identity_attaching(const std::string& identity_url) const {
+    return attach_ && attach_->identity_url == identity_url;
+  }
 
   // ---- either ----
   [[nodiscard]] std::error_code close_session(

@@ -74,6 +74,10 @@ class ClientConn final : public net::ConnectionHandler,
   [[nodiscard]] bool identity_attached(const std::string& url) const {
     return conn_.identity_attached(url);
   }
+  // Attached, or with an Attach under way that would be checked against the identity's secret.
+  [[nodiscard]] bool uses_identity(const std::string& url) const {
+    return conn_.identity_attached(url) || conn_.identity_attaching(url);
+  }
 
  private:
   struct Inbound {  // a session the client opened to us (Open or FanoutOpen)

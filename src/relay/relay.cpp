@@ -162,13 +162,14 @@ void Relay::reload() {
     spdlog::error("cannot read the identity table: {}", ec.message());
   } else {
     // auth.md §2.1: a rotated or removed identity is no longer attached anywhere; the
-    // simplest safe answer is to close the connections that attached it.
+    // simplest safe answer is to close the connections that attached it, or are attaching it
+    // (their proof would be checked against the old secret).
     std::map<std::string, store::IdentityRecord> next_ids;
     for (auto& i : ids) next_ids.emplace(i.url, std::move(i));
     for (auto& c : conns_) {
       for (auto& [url, old] : identities_) {
         auto n = next_ids.find(url);
-        if ((n == next_ids.end() || n->second.secret != old.secret) && c->identity_attached(url)) {
+        if ((n == next_ids.end() || n->second.secret != old.secret) && c->uses_identity(url)) {
           c->close(sstp::ConnectCloseReason::DeviceAuthenticationFailed);
           break;
         }
@@ -308,12 +309,15 @@ void Relay::route(ClientConn& from, const std::string& resource_url,
   }
   if (copies.empty()) return done(true, std::move(over_quota));
   // The live path: one device-targeted copy for a device that is online with nothing queued
-  // goes out at once; its acknowledgement acknowledges the sender (no store write).
+  // goes out at once; its acknowledgement acknowledges the sender (no store write). Not for a
+  // device sending to itself: its own connection may not take deliveries before it has its
+  // acknowledgements (grove send does not), so the sender would wait for live_timeout.
   if (opt_.live_forwarding && !fanout && copies.size() == 1 && !copies[0].identity_targeted) {
     auto q = queues_.find(copies[0].target_device);
     auto c = by_device_.count(copies[0].target_device) ? by_device_[copies[0].target_device].lock()
                                                        : nullptr;
-    if ((q == queues_.end() || q->second.messages == 0) && c && c->can_take_live()) {
+    if ((q == queues_.end() || q->second.messages == 0) && c && c.get() != &from &&
+        c->can_take_live()) {
       store::StoredMessage m = std::move(copies[0]);
       m.id = next_live_id_++;
       const std::uint64_t id = m.id;

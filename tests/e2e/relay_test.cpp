@@ -122,6 +122,21 @@ TEST_F(RelayTest, LiveRecipientGetsMessagesAndTheSslPortServesTheSameRelay) {
   EXPECT_EQ(read_file(dir / "recv.out"), "via 2492\nvia the ssl port\n");
 }
 
+// A device sending to itself (its queue empty, so the live path would apply) is acknowledged
+// at once: its own connection is not a live recipient (grove send takes no deliveries before
+// its acknowledgements; the relay used to wait live_timeout, 10 s, before storing).
+TEST_F(RelayTest, NoteToSelfIsStoredAtOnce) {
+  auto a = send_args("alice", "alice");
+  a.push_back("note to self");
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(run(a, dir / "send.out", dir / "send.err"), 0) << read_file(dir / "send.err");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  auto r = receive_args("alice");
+  r.insert(r.end(), {"-n", "1"});
+  ASSERT_EQ(run(r, dir / "recv.out", dir / "recv.err"), 0) << read_file(dir / "recv.err");
+  EXPECT_EQ(read_file(dir / "recv.out"), "note to self\n");
+}
+
 TEST_F(RelayTest, WrongSecretAndUnknownDeviceAreRefused) {
   auto r = receive_args("bob", "alice");  // bob's URL, alice's secret
   r.insert(r.end(), {"--idle", "1"});

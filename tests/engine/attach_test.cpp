@@ -73,6 +73,9 @@ TEST(Attach, WorkedExampleBytes) {
 0040  f5 f6 f7 f8 f9 fa fb fc fd fe ff                 ...........)"));
   ASSERT_EQ(p.relay.one<AttachRequested>().event_id, 7u);
   ASSERT_FALSE(p.relay.conn.answer_attach(7, kIdentitySecret));
+  // Mid-way: the relay has handed over the secret, the proof has not come yet.
+  EXPECT_TRUE(p.relay.conn.identity_attaching(std::string(kBobIdentity)));
+  EXPECT_FALSE(p.relay.conn.identity_attached(std::string(kBobIdentity)));
   EXPECT_EQ(p.relay_to_client(), dump(R"(
 0000  09 50 00 07 00 00 00 00 00 45 00 47 52 56 31 05  .P.......E.GRV1.
 0010  60 61 62 63 64 65 66 67 68 69 6a 6b 6c 6d 6e 6f  `abcdefghijklmno
@@ -92,6 +95,7 @@ TEST(Attach, WorkedExampleBytes) {
   EXPECT_EQ(client_result.event_id, 7u);
   EXPECT_TRUE(p.client.conn.identity_attached(std::string(kBobIdentity)));
   EXPECT_TRUE(p.relay.conn.identity_attached(std::string(kBobIdentity)));
+  EXPECT_FALSE(p.relay.conn.identity_attaching(std::string(kBobIdentity)));
 
   // Register, EventId 9, and the relay's answer (auth.md §9.6).
   std::uint32_t reg = 0;
