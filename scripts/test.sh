@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds Grove and runs every test: unit and end-to-end tests (real grove/groved processes and
+# Checks the formatting, builds Grove and runs every test: unit and end-to-end tests (real grove/groved processes and
 # real proxies on loopback), the same unit tests under AddressSanitizer + UBSan, and a short
 # run of every libFuzzer target. Installs missing Debian packages first.
 # Usage: scripts/test.sh            (FUZZ_SECONDS=30 by default; SKIP_SANITIZE=1 / SKIP_FUZZ=1 to skip)
@@ -13,6 +13,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "installing missing packages"
 scripts/deps.sh
+
+step "formatting (clang-format, .clang-format)"
+git ls-files '*.cpp' '*.hpp' '*.h' | xargs clang-format --dry-run -Werror
 
 step "release build (warnings are errors)"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DGROVE_WERROR=ON >/dev/null

@@ -12,7 +12,7 @@
 
 namespace grove::auth {
 
-using Secret = std::array<Byte, 32>;   // K_dev or K_id (auth.md §2)
+using Secret = std::array<Byte, 32>;  // K_dev or K_id (auth.md §2)
 using Nonce = std::array<Byte, 32>;
 using Mac = std::array<Byte, 32>;
 using ChannelBinding = std::array<Byte, 32>;  // TLS exporter value (auth.md §6)

@@ -1,7 +1,5 @@
 #include "cli/common.hpp"
 
-#include "sstp/url.hpp"
-
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -10,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "sstp/url.hpp"
 
 namespace grove::cli {
 
@@ -35,7 +35,7 @@ auth::Secret load_secret_file(const std::string& path) {
   if (!secret)
     throw std::runtime_error("secret file " + path +
                              " must hold exactly 64 hex digits (make one with `grove keygen`)");
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077))
     spdlog::warn("secret file {} is readable by other users; run: chmod 600 {}", path, path);
   return *secret;

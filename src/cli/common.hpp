@@ -12,12 +12,12 @@ namespace grove::cli {
 // Documented in `grove --help` and README.md.
 enum ExitCode : int {
   kOk = 0,
-  kFailure = 1,       // unexpected runtime failure
-  kUsage = 2,         // bad command line or configuration
-  kUnreachable = 3,   // could not connect (DNS, refused, timeout) or the connection broke
-  kRefused = 4,       // the peer refused the handshake or authentication failed
-  kUnconfirmed = 5,   // not every message was acknowledged
-  kInterrupted = 130, // SIGINT/SIGTERM before the work was done
+  kFailure = 1,        // unexpected runtime failure
+  kUsage = 2,          // bad command line or configuration
+  kUnreachable = 3,    // could not connect (DNS, refused, timeout) or the connection broke
+  kRefused = 4,        // the peer refused the handshake or authentication failed
+  kUnconfirmed = 5,    // not every message was acknowledged
+  kInterrupted = 130,  // SIGINT/SIGTERM before the work was done
 };
 
 // Logs go to stderr; 0 = warnings only (default), 1 = -v, 2 = -vv.

@@ -11,54 +11,84 @@ using sstp::ConnectResponseId;
 
 const char* response_name(ConnectResponseId id) {
   switch (id) {
-    case ConnectResponseId::Ok: return "Ok";
-    case ConnectResponseId::WrongDevice: return "WrongDevice";
-    case ConnectResponseId::TryLater: return "TryLater";
-    case ConnectResponseId::WillUpgrade: return "WillUpgrade";
-    case ConnectResponseId::WontUpgrade: return "WontUpgrade";
-    case ConnectResponseId::NewVersionRequired: return "NewVersionRequired";
-    case ConnectResponseId::AuthenticationFailed: return "AuthenticationFailed";
-    case ConnectResponseId::ConnectRejected: return "ConnectRejected";
+    case ConnectResponseId::Ok:
+      return "Ok";
+    case ConnectResponseId::WrongDevice:
+      return "WrongDevice";
+    case ConnectResponseId::TryLater:
+      return "TryLater";
+    case ConnectResponseId::WillUpgrade:
+      return "WillUpgrade";
+    case ConnectResponseId::WontUpgrade:
+      return "WontUpgrade";
+    case ConnectResponseId::NewVersionRequired:
+      return "NewVersionRequired";
+    case ConnectResponseId::AuthenticationFailed:
+      return "AuthenticationFailed";
+    case ConnectResponseId::ConnectRejected:
+      return "ConnectRejected";
   }
   return "unknown response";
 }
 
 const char* close_reason_name(ConnectCloseReason r) {
   switch (r) {
-    case ConnectCloseReason::NoReason: return "NoReason";
-    case ConnectCloseReason::Resting: return "Resting";
-    case ConnectCloseReason::ProtocolError: return "ProtocolError";
-    case ConnectCloseReason::DeviceAuthenticationFailed: return "DeviceAuthenticationFailed";
-    case ConnectCloseReason::CrossedConnections: return "CrossedConnections";
-    case ConnectCloseReason::InternalError: return "InternalError";
-    case ConnectCloseReason::TooManyUnknownSessionCmds: return "TooManyUnknownSessionCmds";
+    case ConnectCloseReason::NoReason:
+      return "NoReason";
+    case ConnectCloseReason::Resting:
+      return "Resting";
+    case ConnectCloseReason::ProtocolError:
+      return "ProtocolError";
+    case ConnectCloseReason::DeviceAuthenticationFailed:
+      return "DeviceAuthenticationFailed";
+    case ConnectCloseReason::CrossedConnections:
+      return "CrossedConnections";
+    case ConnectCloseReason::InternalError:
+      return "InternalError";
+    case ConnectCloseReason::TooManyUnknownSessionCmds:
+      return "TooManyUnknownSessionCmds";
   }
   return "unknown reason";
 }
 
 const char* session_close_name(std::uint8_t v) {
   switch (static_cast<sstp::CloseReason>(v)) {
-    case sstp::CloseReason::NoReason: return "NoReason";
-    case sstp::CloseReason::Idle: return "Idle";
-    case sstp::CloseReason::ProtocolError: return "ProtocolError";
-    case sstp::CloseReason::DeviceAuthenticationFailed: return "DeviceAuthenticationFailed";
-    case sstp::CloseReason::UserAuthenticationFailed: return "UserAuthenticationFailed";
-    case sstp::CloseReason::StaleAttachAuthenticate: return "StaleAttachAuthenticate";
-    case sstp::CloseReason::QuotaWouldBeExceeded: return "QuotaWouldBeExceeded";
-    case sstp::CloseReason::InternalError: return "InternalError";
-    case sstp::CloseReason::EmptySession: return "EmptySession";
+    case sstp::CloseReason::NoReason:
+      return "NoReason";
+    case sstp::CloseReason::Idle:
+      return "Idle";
+    case sstp::CloseReason::ProtocolError:
+      return "ProtocolError";
+    case sstp::CloseReason::DeviceAuthenticationFailed:
+      return "DeviceAuthenticationFailed";
+    case sstp::CloseReason::UserAuthenticationFailed:
+      return "UserAuthenticationFailed";
+    case sstp::CloseReason::StaleAttachAuthenticate:
+      return "StaleAttachAuthenticate";
+    case sstp::CloseReason::QuotaWouldBeExceeded:
+      return "QuotaWouldBeExceeded";
+    case sstp::CloseReason::InternalError:
+      return "InternalError";
+    case sstp::CloseReason::EmptySession:
+      return "EmptySession";
   }
   return "unknown reason";
 }
 
 const char* open_response_name(sstp::OpenResponseId id) {
   switch (id) {
-    case sstp::OpenResponseId::Ok: return "Ok";
-    case sstp::OpenResponseId::NoResource: return "NoResource";
-    case sstp::OpenResponseId::Unknown: return "Unknown";
-    case sstp::OpenResponseId::NoFanoutEntries: return "NoFanoutEntries";
-    case sstp::OpenResponseId::OkStopSending: return "OkStopSending";
-    case sstp::OpenResponseId::FanoutNotSupported: return "FanoutNotSupported";
+    case sstp::OpenResponseId::Ok:
+      return "Ok";
+    case sstp::OpenResponseId::NoResource:
+      return "NoResource";
+    case sstp::OpenResponseId::Unknown:
+      return "Unknown";
+    case sstp::OpenResponseId::NoFanoutEntries:
+      return "NoFanoutEntries";
+    case sstp::OpenResponseId::OkStopSending:
+      return "OkStopSending";
+    case sstp::OpenResponseId::FanoutNotSupported:
+      return "FanoutNotSupported";
   }
   return "unknown response";
 }
@@ -71,7 +101,9 @@ std::string describe(const engine::ConnectionClosed& c) {
         hint = "the peer is not the device named by --to";
         break;
       case ConnectResponseId::AuthenticationFailed:
-        hint = "the peer does not know this device or its secret; check --device-url and --secret-file";
+        hint =
+            "the peer does not know this device or its secret; check --device-url and "
+            "--secret-file";
         break;
       case ConnectResponseId::ConnectRejected:
         hint = "this device is disabled by the relay administrator";

@@ -84,11 +84,13 @@ int run_listen(const ListenOptions& o) {
       spdlog::info("event=listening address={}", net::to_string(acceptors.back().local_endpoint()));
     }
   } catch (const std::system_error& e) {
-    spdlog::error("{} ({})", e.what(), "is another program using the port? try --listen with another port");
+    spdlog::error("{} ({})", e.what(),
+                  "is another program using the port? try --listen with another port");
     return kUsage;
   }
   // Tell scripts where we listen (the port may have been 0 = any free port).
-  for (auto& a : acceptors) std::fprintf(stderr, "listening on %s\n", net::to_string(a.local_endpoint()).c_str());
+  for (auto& a : acceptors)
+    std::fprintf(stderr, "listening on %s\n", net::to_string(a.local_endpoint()).c_str());
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals_cancel = [&] { signals.cancel(); };

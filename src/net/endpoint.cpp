@@ -37,8 +37,7 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::uint16_t def
   if (!port.empty()) {
     unsigned v = 0;
     auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
-    if (ec != std::errc() || p != port.data() + port.size() || v > 65535)
-      return std::nullopt;
+    if (ec != std::errc() || p != port.data() + port.size() || v > 65535) return std::nullopt;
     hp.port = static_cast<std::uint16_t>(v);
   }
   return hp;

@@ -4,8 +4,7 @@ namespace grove::net {
 
 using namespace asio::experimental::awaitable_operators;
 
-awaitable<asio::ip::tcp::socket> dial_tcp(const HostPort& target,
-                                          std::chrono::milliseconds timeout,
+awaitable<asio::ip::tcp::socket> dial_tcp(const HostPort& target, std::chrono::milliseconds timeout,
                                           std::error_code& ec) {
   auto ex = co_await asio::this_coro::executor;
   asio::ip::tcp::resolver resolver(ex);
@@ -20,8 +19,8 @@ awaitable<asio::ip::tcp::socket> dial_tcp(const HostPort& target,
   for (const auto& entry : results) {
     socket = asio::ip::tcp::socket(ex);
     asio::steady_timer timer(ex, timeout);
-    auto result = co_await (socket.async_connect(entry.endpoint(), use_tuple) ||
-                            timer.async_wait(use_tuple));
+    auto result =
+        co_await (socket.async_connect(entry.endpoint(), use_tuple) || timer.async_wait(use_tuple));
     if (result.index() == 0) {
       auto [cec] = std::get<0>(result);
       if (!cec) {

@@ -11,8 +11,7 @@ namespace grove::net {
 
 // Resolves `target` and tries each address in turn, each attempt bounded by `timeout`.
 // On failure `ec` holds the last error (asio::error::timed_out when an attempt timed out).
-awaitable<asio::ip::tcp::socket> dial_tcp(const HostPort& target,
-                                          std::chrono::milliseconds timeout,
+awaitable<asio::ip::tcp::socket> dial_tcp(const HostPort& target, std::chrono::milliseconds timeout,
                                           std::error_code& ec);
 
 // Opens a listening socket (SO_REUSEADDR; IPv6 sockets are v6-only so "::" and "0.0.0.0" can

@@ -34,8 +34,8 @@ awaitable<std::size_t> TcpStream::read_some(std::span<Byte> buf, std::error_code
 }
 
 awaitable<void> TcpStream::write_all(ByteView data, std::error_code& ec) {
-  auto [e, n] = co_await asio::async_write(socket_, asio::buffer(data.data(), data.size()),
-                                           use_tuple);
+  auto [e, n] =
+      co_await asio::async_write(socket_, asio::buffer(data.data(), data.size()), use_tuple);
   (void)n;
   ec = e;
 }

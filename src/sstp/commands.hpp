@@ -101,10 +101,10 @@ enum class StatusId : std::uint8_t {
 
 // §6.6 Message.Flags masks
 namespace message_flag {
-inline constexpr std::uint8_t Reserved = 0x80 | 0x08;  // r1, r2
-inline constexpr std::uint8_t Fragmentation = 0x40;    // F
-inline constexpr std::uint8_t Track = 0x20;            // G
-inline constexpr std::uint8_t StreamSize = 0x10;       // S
+inline constexpr std::uint8_t Reserved = 0x80 | 0x08;         // r1, r2
+inline constexpr std::uint8_t Fragmentation = 0x40;           // F
+inline constexpr std::uint8_t Track = 0x20;                   // G
+inline constexpr std::uint8_t StreamSize = 0x10;              // S
 inline constexpr std::uint8_t AcknowledgeImmediately = 0x04;  // A
 inline constexpr std::uint8_t Ephemeral = 0x02;               // E
 inline constexpr std::uint8_t DoNotDeliverIfOffline = 0x01;   // D
@@ -230,9 +230,9 @@ struct Message {  // §5.13
   // encode; on decode they are set exactly when the groups are present.
   std::uint8_t flags = 0;
   std::string user_ref;
-  std::uint64_t expiration_time = 0;      // valid when flags & Ephemeral
-  StreamSizeFields stream_size;           // valid when flags & StreamSize
-  FragmentationFields fragmentation;      // valid when flags & Fragmentation
+  std::uint64_t expiration_time = 0;  // valid when flags & Ephemeral
+  StreamSizeFields stream_size;       // valid when flags & StreamSize
+  FragmentationFields fragmentation;  // valid when flags & Fragmentation
   bool operator==(const Message&) const = default;
 };
 
@@ -271,15 +271,13 @@ struct SessionStatus {  // §5.18; form B when fanout_device_indexes is not empt
   bool operator==(const SessionStatus&) const = default;
 };
 
-using Command = std::variant<Connect, ConnectResponse, ConnectAuthenticate, ConnectClose, Open,
-                             FanoutOpen, OpenResponse, Attach, AttachResponse, AttachAuthenticate,
-                             Register, RegisterResponse, Message, Data, EndMessage, Noop, Close,
-                             SessionStatus>;
+using Command =
+    std::variant<Connect, ConnectResponse, ConnectAuthenticate, ConnectClose, Open, FanoutOpen,
+                 OpenResponse, Attach, AttachResponse, AttachAuthenticate, Register,
+                 RegisterResponse, Message, Data, EndMessage, Noop, Close, SessionStatus>;
 
 // The CommandId of a command value (variant index + 1 by construction).
-inline CommandId command_id(const Command& c) {
-  return static_cast<CommandId>(c.index() + 1);
-}
+inline CommandId command_id(const Command& c) { return static_cast<CommandId>(c.index() + 1); }
 
 // Human-readable command name for logs ("Open", "ConnectClose").
 const char* command_name(CommandId id);

@@ -177,12 +177,12 @@ std::error_code SqliteStore::set_identity_secret(const std::string& url, const a
 }
 
 std::error_code SqliteStore::remove_identity(const std::string& url) {
-  return remove_with(*impl_, url,
-                     {"DELETE FROM identities WHERE url = ?1",
-                      "DELETE FROM registrations WHERE identity_url = ?1",
-                      // its pending queue: store.hpp pending_queue()
-                      "DELETE FROM messages WHERE target_device = 'pending ' || ?1"},
-                     "remove identity");
+  return remove_with(
+      *impl_, url,
+      {"DELETE FROM identities WHERE url = ?1", "DELETE FROM registrations WHERE identity_url = ?1",
+       // its pending queue: store.hpp pending_queue()
+       "DELETE FROM messages WHERE target_device = 'pending ' || ?1"},
+      "remove identity");
 }
 
 std::error_code SqliteStore::list_identities(std::vector<IdentityRecord>& out) {

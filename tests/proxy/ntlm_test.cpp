@@ -137,9 +137,9 @@ TEST(Ntlm, ParseRejectsEveryBoundsViolation) {
     edit(b);
     return !parse_challenge(b).has_value();
   };
-  EXPECT_TRUE(bad([](Bytes& b) { b[0] = 'X'; }));    // signature
-  EXPECT_TRUE(bad([](Bytes& b) { b[8] = 3; }));      // MessageType
-  EXPECT_TRUE(bad([](Bytes& b) { b.resize(31); }));  // no server challenge
+  EXPECT_TRUE(bad([](Bytes& b) { b[0] = 'X'; }));     // signature
+  EXPECT_TRUE(bad([](Bytes& b) { b[8] = 3; }));       // MessageType
+  EXPECT_TRUE(bad([](Bytes& b) { b.resize(31); }));   // no server challenge
   EXPECT_FALSE(bad([](Bytes& b) { b[16] = 0xf0; }));  // TargetName is unused: not checked
   EXPECT_FALSE(bad([](Bytes& b) { b[12] = 0xff; }));
   EXPECT_TRUE(bad([](Bytes& b) { b[40] = 0x40; }));  // TargetInfo length past the end
@@ -155,9 +155,9 @@ TEST(Ntlm, ParseRejectsEveryBoundsViolation) {
 // squid 5.7's ntlm_fake_auth: a 40-byte header without NEGOTIATE_TARGET_INFO, TargetName
 // "WORKGROUP" right after it, and an uninitialised TargetName offset.
 TEST(Ntlm, SquidFakeAuthChallenge) {
-  auto c = parse_challenge(
-      unhex("4e544c4d535350000200000009000900aeaaaaaa078208a2743e9d4385d52cd9"
-            "0000000000003a00574f524b47524f5550"));
+  auto c =
+      parse_challenge(unhex("4e544c4d535350000200000009000900aeaaaaaa078208a2743e9d4385d52cd9"
+                            "0000000000003a00574f524b47524f5550"));
   ASSERT_TRUE(c);
   EXPECT_EQ(c->flags, 0xa2088207u);
   EXPECT_EQ(hexs(c->server_challenge), "743e9d4385d52cd9");
