@@ -55,14 +55,25 @@ Head::Feed Head::feed(ByteView in) {
   }
   const char* data = reinterpret_cast<const char*>(in.data());
   if (!first_line_) return parse(data, in.size());
-  // The request line, byte by byte (it is short), without the spaces that end it.
+  // The request line, byte by byte (it is short), without the spaces that end it. What came
+  // before a run of spaces reaches llhttp first, so errors come in input order however the
+  // input is split.
   std::string line;
+  const auto flush = [&] {
+    Feed f = parse(line.data(), line.size());
+    line.clear();
+    return f;
+  };
   std::size_t i = 0;
   for (; i < in.size() && first_line_; ++i) {
     const char c = data[i];
     if (c == ' ' || c == '\t') {
+      if (!line.empty()) {
+        Feed f = flush();
+        if (f.error != errc::ok) return f;
+      }
       ++held_;
-      if (bytes_ + line.size() + held_ >= options_.max_bytes) {
+      if (bytes_ + held_ >= options_.max_bytes) {
         dead_ = true;
         Feed f;
         f.error = errc::head_too_large;
@@ -79,7 +90,7 @@ Head::Feed Head::feed(ByteView in) {
     held_ = 0;
     line.push_back(c);
   }
-  Feed f = parse(line.data(), line.size());
+  Feed f = flush();
   if (f.error != errc::ok || f.complete) return f;
   f.consumed = i;  // withheld and dropped spaces belong to the head too
   if (i == in.size()) return f;
