@@ -79,13 +79,6 @@ class ProxyE2E : public ::testing::Test {
 
 TempDir* ProxyE2E::files_ = nullptr;
 
-#define SKIP_UNLESS(peer)             \
-  do {                                \
-    if (auto why = peer::missing()) { \
-      GROVE_MISSING_PEER(*why);       \
-    }                                 \
-  } while (0)
-
 // ---------------------------------------------------------------- Secure Tunnel (henc.md §6, §7)
 
 TEST_F(ProxyE2E, SquidBasicTunnel) {

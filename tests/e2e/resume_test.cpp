@@ -75,13 +75,6 @@ class ResumeE2E : public RelayFixture {
   }
 };
 
-#define SKIP_UNLESS(peer)             \
-  do {                                \
-    if (auto why = peer::missing()) { \
-      GROVE_MISSING_PEER(*why);       \
-    }                                 \
-  } while (0)
-
 // squid carries the transfer and is killed mid-file: the sender walks again, the dead tunnel
 // fails at once and dante's SOCKS path finishes the job.
 TEST_F(ResumeE2E, ProxyKilledMidTransferFinishesByTheNextPath) {

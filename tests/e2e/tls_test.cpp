@@ -55,13 +55,6 @@ class TlsE2E : public RelayFixture {
   std::string err_;
 };
 
-#define SKIP_UNLESS(peer)             \
-  do {                                \
-    if (auto why = peer::missing()) { \
-      GROVE_MISSING_PEER(*why);       \
-    }                                 \
-  } while (0)
-
 // A message and a 20 MB file through squid's CONNECT with TLS inside; the same relay ports
 // still serve plain SSTP; bob gets both intact.
 TEST_F(TlsE2E, MessageAndFileThroughSquidTunnel) {

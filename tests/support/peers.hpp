@@ -30,6 +30,14 @@
 
 #include "support/process.hpp"
 
+// Fails the test under CI=true, else skips it, when the peer program is not installed.
+#define SKIP_UNLESS(peer)             \
+  do {                                \
+    if (auto why = peer::missing()) { \
+      GROVE_MISSING_PEER(*why);       \
+    }                                 \
+  } while (0)
+
 namespace grove::test {
 
 // Full path of `name` in $PATH or the sbin folders (squid and danted live in /usr/sbin, which
