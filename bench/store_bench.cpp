@@ -91,7 +91,7 @@ void run_appends(benchmark::State& state, store::SqliteOptions opts) {
     // One iteration = `in_flight` appends issued back to back, then all their completions.
     for (std::size_t i = 0; i < in_flight; ++i) {
       ++outstanding;
-      s->append({m}, [&](std::error_code e, std::vector<std::uint64_t>) {
+      s->append({m}, [&](std::error_code e, std::vector<store::StoredMessage>) {
         --outstanding;
         if (e) ++failed;
       });

@@ -182,9 +182,10 @@ void ClientConn::handle(engine::MessageStarted& ev) {
 }
 
 namespace {
-// Without a TotalSize, the inbound buffer starts at this size and doubles from there, instead
-// of growing (and being copied) from 2048 bytes; MessageEnded gives back what a small message
-// did not use.
+// Without a TotalSize, the first Data chunk gets a buffer of exactly its size: most small
+// messages are one chunk, and need no other allocation. A second chunk grows it to at least
+// this size, doubling from there, instead of growing (and being copied) in small steps;
+// MessageEnded gives back what the message did not use.
 constexpr std::size_t kInboundStart = 64 * 1024;
 }  // namespace
 
@@ -199,8 +200,10 @@ void ClientConn::handle(engine::MessageData& ev) {
     return;
   }
   const std::size_t need = in.data->size() + ev.data.size();
-  if (need > in.data->capacity())
-    in.data->reserve(std::max({need, 2 * in.data->capacity(), kInboundStart}));
+  if (need > in.data->capacity()) {
+    const bool first = in.data->capacity() == 0;
+    in.data->reserve(first ? need : std::max({need, 2 * in.data->capacity(), kInboundStart}));
+  }
   in.data->insert(in.data->end(), ev.data.begin(), ev.data.end());
 }
 
@@ -226,6 +229,17 @@ void ClientConn::handle(engine::MessageEnded& ev) {
   if (in.data->capacity() > 2 * in.data->size() + 4096) in.data->shrink_to_fit();
   const std::uint32_t sid = ev.session_id;
   const std::uint64_t seq = ev.seq;
+  std::weak_ptr<ClientConn> self = shared_from_this();
+  // The usual case, no entry in 'fault': the session's targets as they are, no copies.
+  if (std::none_of(in.faulted.begin(), in.faulted.end(), [](bool f) { return f; })) {
+    relay_.route(*this, in.resource_url, in.targets, in.header, std::move(in.data), in.fanout,
+                 [self, sid, seq](bool ok, std::vector<std::size_t> over) {
+                   auto c = self.lock();
+                   if (!c || c->closed_) return;  // not acknowledged: the sender re-sends
+                   c->stored(sid, seq, ok, over);
+                 });
+    return;
+  }
   std::vector<RouteTarget> targets;
   std::vector<std::size_t> index;  // targets[k] is entry index[k] of the session
   for (std::size_t i = 0; i < in.targets.size(); ++i) {
@@ -233,11 +247,10 @@ void ClientConn::handle(engine::MessageEnded& ev) {
     targets.push_back(in.targets[i]);
     index.push_back(i);
   }
-  std::weak_ptr<ClientConn> self = shared_from_this();
   relay_.route(*this, in.resource_url, targets, in.header, std::move(in.data), in.fanout,
                [self, sid, seq, index](bool ok, std::vector<std::size_t> over) {
                  auto c = self.lock();
-                 if (!c || c->closed_) return;  // not acknowledged: the sender re-sends
+                 if (!c || c->closed_) return;
                  for (auto& k : over) k = index[k];
                  c->stored(sid, seq, ok, over);
                });

@@ -266,23 +266,29 @@ void Relay::route(ClientConn& from, const std::string& resource_url,
 
   std::vector<store::StoredMessage> copies;
   std::vector<std::size_t> over_quota;
+  // One device-targeted Open (the usual case) makes one copy: no duplicates to find and no
+  // per-queue sums to keep, so none of the bookkeeping below is allocated for it.
+  const bool single = targets.size() == 1 && !targets[0].device_url.empty();
   std::set<std::string> seen;  // one copy per device and targeting, even if listed twice
   std::map<std::string, std::uint64_t> adding;      // bytes this sequence adds per queue
   auto add = [&](store::StoredMessage m) -> bool {  // false: refused for quota
-    if (!seen.insert(m.target_device + (m.identity_targeted ? " i " + m.identity_url : " d"))
+    if (!single &&
+        !seen.insert(m.target_device + (m.identity_targeted ? " i " + m.identity_url : " d"))
              .second)
       return true;
     // §10.5: DoNotDeliverIfOffline copies for offline targets are discarded.
     if ((header.flags & flag::DoNotDeliverIfOffline) && !online_for(m)) return true;
-    auto& q = queues_[m.target_device];
-    if (q.bytes + adding[m.target_device] + size > opt_.max_device_queue_bytes) return false;
-    adding[m.target_device] += size;
+    const auto& q = queues_[m.target_device];
+    const std::uint64_t more = single ? 0 : adding[m.target_device];
+    if (q.bytes + more + size > opt_.max_device_queue_bytes) return false;
+    if (!single) adding[m.target_device] += size;
     copies.push_back(std::move(m));
     return true;
   };
+  copies.reserve(single ? 1 : targets.size());
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const RouteTarget& t = targets[i];
-    store::StoredMessage m = base;
+    store::StoredMessage m = single ? std::move(base) : base;
     m.identity_url = t.identity_url;
     if (!t.device_url.empty()) {
       m.target_device = t.device_url;
@@ -383,26 +389,21 @@ void Relay::store_copies(std::vector<store::StoredMessage> copies,
     metrics_.queued_bytes += size;
   }
   ++appends_in_flight_;
-  auto kept = std::make_shared<std::vector<store::StoredMessage>>(copies);
-  store_->append(
-      std::move(copies), [this, kept, over = std::move(over_quota), done = std::move(done)](
-                             std::error_code ec, std::vector<std::uint64_t> ids) mutable {
-        --appends_in_flight_;
-        if (ec || ids.size() != kept->size()) {
-          spdlog::error("store: cannot write a message ({} copies): {}", kept->size(),
-                        ec.message());
-          for (const auto& m : *kept) removed(m);
-          done(false, {});
-          maybe_finish();
-          return;
-        }
-        done(true, std::move(over));  // every copy durable: the sender may be acknowledged
-        for (std::size_t i = 0; i < kept->size(); ++i) {
-          (*kept)[i].id = ids[i];
-          deliver((*kept)[i]);
-        }
-        maybe_finish();
-      });
+  store_->append(std::move(copies), [this, over = std::move(over_quota), done = std::move(done)](
+                                        std::error_code ec,
+                                        std::vector<store::StoredMessage> written) mutable {
+    --appends_in_flight_;
+    if (ec) {
+      spdlog::error("store: cannot write a message ({} copies): {}", written.size(), ec.message());
+      for (const auto& m : written) removed(m);
+      done(false, {});
+      maybe_finish();
+      return;
+    }
+    done(true, std::move(over));  // every copy durable: the sender may be acknowledged
+    for (const auto& m : written) deliver(m);
+    maybe_finish();
+  });
 }
 
 void Relay::register_device(const std::string& identity_url, const std::string& device_url,

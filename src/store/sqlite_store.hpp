@@ -88,7 +88,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::error_code queue_totals(std::map<std::string, QueueTotal>& out) override;
 
   void append(std::vector<StoredMessage> copies,
-              std::function<void(std::error_code, std::vector<std::uint64_t> ids)> done) override;
+              std::function<void(std::error_code, std::vector<StoredMessage>)> done) override;
   void load_queue(std::string device, std::uint64_t after_id, std::size_t max_count,
                   std::function<void(std::error_code, std::vector<StoredMessage>)> done) override;
   void remove(std::vector<std::uint64_t> ids, std::function<void(std::error_code)> done) override;

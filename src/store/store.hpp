@@ -115,10 +115,11 @@ class Store {
 
   // ---- hot path (asynchronous; `done` runs through the Poster) ----
   // Writes the copies durably, in order, in one transaction shared with other appends queued
-  // at the same time (group commit). `ids` are the new ids, in the order of `copies`.
-  virtual void append(
-      std::vector<StoredMessage> copies,
-      std::function<void(std::error_code, std::vector<std::uint64_t> ids)> done) = 0;
+  // at the same time (group commit). `done` gets the copies back, in the same order: with
+  // their new ids on success, unchanged (id 0) on failure. Handing them back spares the
+  // caller a copy of what it needs after the commit (deliveries, queue accounting).
+  virtual void append(std::vector<StoredMessage> copies,
+                      std::function<void(std::error_code, std::vector<StoredMessage>)> done) = 0;
   // Up to `max_count` copies queued for `device` with id > after_id, oldest first, data
   // included.
   virtual void load_queue(

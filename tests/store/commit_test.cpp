@@ -17,18 +17,20 @@ struct Appends {
   std::vector<std::uint64_t> ids;  // in completion order
   std::size_t done = 0;
   std::size_t failed = 0;
+  std::size_t handed_back = 0;  // failed appends whose copy came back unwritten (id 0)
 };
 
 // Issues `n` one-copy appends back to back without waiting.
 void issue(Store& s, Appends& out, unsigned first, unsigned n, std::size_t size = 64) {
   for (unsigned i = first; i < first + n; ++i) {
-    s.append({plain(kDev, i, size)}, [&out](std::error_code ec, std::vector<std::uint64_t> ids) {
+    s.append({plain(kDev, i, size)}, [&out](std::error_code ec, std::vector<StoredMessage> back) {
       ++out.done;
-      if (ec || ids.size() != 1) {
+      if (ec || back.size() != 1 || back[0].id == 0) {
         ++out.failed;
+        if (ec && back.size() == 1 && back[0].id == 0 && back[0].data) ++out.handed_back;
         return;
       }
-      out.ids.push_back(ids[0]);
+      out.ids.push_back(back[0].id);
     });
   }
 }
@@ -202,8 +204,13 @@ TEST(StoreLifetime, CallsAfterCloseFailWithClosedThroughThePoster) {
   store->close();  // twice is fine
 
   std::vector<std::error_code> got;
-  store->append({plain(kDev, 1)}, [&](std::error_code ec, std::vector<std::uint64_t> ids) {
-    EXPECT_TRUE(ids.empty());
+  store->append({plain(kDev, 1)}, [&](std::error_code ec, std::vector<StoredMessage> back) {
+    // The copy comes back unwritten: the caller still has what it handed over.
+    EXPECT_EQ(back.size(), 1u);
+    if (!back.empty()) {
+      EXPECT_EQ(back[0].id, 0u);
+      EXPECT_EQ(back[0].target_device, kDev);
+    }
     got.push_back(ec);
   });
   store->load_queue(kDev, 0, 10, [&](std::error_code ec, std::vector<StoredMessage> m) {
@@ -301,6 +308,7 @@ TEST(StoreErrors, ALockedDatabaseFailsTheWholeBatchWithItsCause) {
     loop.release();
     ASSERT_TRUE(loop.run_until([&] { return load_done && a.done == 3 && purge_ec; }));
     EXPECT_EQ(a.failed, 3u);
+    EXPECT_EQ(a.handed_back, 3u);  // ids written before the failure are not left in them
     EXPECT_EQ(purge_ec, errc::io_error);
     EXPECT_NE(store->last_error().find("locked"), std::string::npos) << store->last_error();
 

@@ -222,9 +222,9 @@ TEST_F(StoreQueueTest, CallsCompleteInIssueOrder) {
   std::vector<std::string> order;
   std::vector<std::uint64_t> ids;
   std::vector<std::size_t> loaded;
-  store->append({plain(kDev, 1), plain(kDev, 2)}, [&](std::error_code ec, auto got) {
+  store->append({plain(kDev, 1), plain(kDev, 2)}, [&](std::error_code ec, auto back) {
     EXPECT_FALSE(ec);
-    ids = got;
+    for (const StoredMessage& m : back) ids.push_back(m.id);
     order.push_back("append");
   });
   store->load_queue(kDev, 0, 100, [&](std::error_code ec, std::vector<StoredMessage> m) {

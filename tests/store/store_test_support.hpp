@@ -144,13 +144,17 @@ inline SqliteStore& sqlite(Store& s) { return dynamic_cast<SqliteStore&>(s); }
 
 struct AppendResult {
   std::error_code ec;
-  std::vector<std::uint64_t> ids;
+  std::vector<std::uint64_t> ids;     // the new ids; empty on failure
+  std::vector<StoredMessage> copies;  // as handed back by the store
 };
 inline AppendResult append_wait(Loop& loop, Store& s, std::vector<StoredMessage> copies) {
   AppendResult r;
   bool done = false;
-  s.append(std::move(copies), [&](std::error_code ec, std::vector<std::uint64_t> ids) {
-    r = {ec, std::move(ids)};
+  s.append(std::move(copies), [&](std::error_code ec, std::vector<StoredMessage> back) {
+    r.ec = ec;
+    if (!ec)
+      for (const StoredMessage& m : back) r.ids.push_back(m.id);
+    r.copies = std::move(back);
     done = true;
   });
   EXPECT_TRUE(loop.run_until([&] { return done; }));

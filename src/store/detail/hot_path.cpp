@@ -163,13 +163,12 @@ int HotPath::step_done(sqlite3_stmt* st) {
 }
 
 int HotPath::run_job(AppendJob& j) {
-  j.ids.reserve(j.copies.size());
-  for (const StoredMessage& m : j.copies) {
+  for (StoredMessage& m : j.copies) {
     StmtScope scope(insert_.get());
     int rc = bind_message(insert_.get(), m);
     if (rc == SQLITE_OK) rc = step_done(insert_.get());
     if (rc != SQLITE_OK) return rc;
-    j.ids.push_back(as_u64(sqlite3_last_insert_rowid(db_.get())));
+    m.id = as_u64(sqlite3_last_insert_rowid(db_.get()));
   }
   return SQLITE_OK;
 }

@@ -16,9 +16,8 @@
 namespace grove::store::detail {
 
 struct AppendJob {
-  std::vector<StoredMessage> copies;
-  std::function<void(std::error_code, std::vector<std::uint64_t>)> done;
-  std::vector<std::uint64_t> ids;  // result
+  std::vector<StoredMessage> copies;  // ids set by the store thread; handed back to done
+  std::function<void(std::error_code, std::vector<StoredMessage>)> done;
 };
 
 struct LoadJob {
@@ -73,9 +72,11 @@ inline std::function<void()> completion(Job&& job, std::error_code ec) {
       [ec](auto&& j) -> std::function<void()> {
         using J = std::decay_t<decltype(j)>;
         if constexpr (std::is_same_v<J, AppendJob>) {
-          if (ec) j.ids.clear();
-          return [done = std::move(j.done), ec, ids = std::move(j.ids)]() mutable {
-            done(ec, std::move(ids));
+          // On failure the copies come back as they were given: the caller still owns them.
+          if (ec)
+            for (StoredMessage& m : j.copies) m.id = 0;
+          return [done = std::move(j.done), ec, cs = std::move(j.copies)]() mutable {
+            done(ec, std::move(cs));
           };
         } else if constexpr (std::is_same_v<J, LoadJob>) {
           if (ec) j.messages.clear();
