@@ -153,6 +153,8 @@ std::uint64_t SqliteStore::transactions() const { return impl_->transactions(); 
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, Poster post, SqliteOptions opts,
                                          std::error_code& ec, std::string& error_text) {
   if (!post) throw std::invalid_argument("open_sqlite_store: empty Poster");
+  if (opts.page_size < 512 || opts.page_size > 65536 || (opts.page_size & (opts.page_size - 1)))
+    throw std::invalid_argument("open_sqlite_store: page_size must be a power of two, 512-65536");
   Failure f;
   detail::DbPtr admin;
   detail::DbPtr worker;

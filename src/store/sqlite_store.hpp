@@ -48,6 +48,12 @@ struct SqliteOptions {
   // load_queue returns fewer than max_count copies only when the queue has no more.
   std::uint64_t max_load_bytes = 0;
 
+  // PRAGMA page_size of a new database file (a power of two, 512 to 65536); an existing file
+  // keeps the size it was made with. SQLite writes the WAL and checkpoints a page at a time,
+  // one write call per page, so large pages cut the kernel work per stored copy several times
+  // over (docs/performance.md, "Store page size").
+  std::uint32_t page_size = 65536;
+
   // PRAGMA journal_size_limit: after a checkpoint the WAL file is cut back to this size, so
   // one large transaction does not leave a large file behind.
   std::int64_t wal_size_limit = std::int64_t{64} << 20;
@@ -111,7 +117,8 @@ class SqliteStore final : public Store {
 
 // Opens (creating if needed) the store at `path` and starts its thread. `post` must be
 // callable from the store thread, must not throw, and should queue the function to run on the
-// event loop; an empty `post` is a programming error (std::invalid_argument).
+// event loop; an empty `post` or a page_size SQLite cannot use is a programming error
+// (std::invalid_argument).
 // Errors: errc::too_new (written by a newer Grove), errc::corrupt (not a Grove store, not a
 // SQLite file, truncated or damaged), errc::io_error (cannot create the folder or file, disk
 // or permission problem). Returns nullptr on error.

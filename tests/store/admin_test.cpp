@@ -110,6 +110,54 @@ TEST_F(StoreAdminTest, RegistrationsFollowTheirDeviceAndIdentity) {
   EXPECT_TRUE(regs.empty());
 }
 
+// Appends write ids they choose themselves, several rows per statement; a registration's
+// copies in the same transaction take theirs from SQLite. Issued as one batch, none of them
+// may share an id, and the queue keeps issue order.
+TEST_F(StoreAdminTest, RegistrationBetweenAppendsInOneTransactionSharesNoId) {
+  ASSERT_FALSE(store->add_device({kPhone, secret(1), true}));
+  ASSERT_FALSE(store->add_identity({kBob, secret(3)}));
+  auto for_bob = [](unsigned n) {
+    StoredMessage m = plain(pending_queue(kBob), n);
+    m.identity_url = kBob;
+    m.identity_targeted = true;
+    return m;
+  };
+  ASSERT_FALSE(append_wait(loop, *store, {for_bob(1), for_bob(2)}).ec);
+
+  std::vector<std::uint64_t> ids;
+  bool registered = false;
+  std::size_t appended = 0;
+  auto keep = [&](std::error_code ec, std::vector<StoredMessage> back) {
+    EXPECT_FALSE(ec);
+    for (const StoredMessage& m : back) ids.push_back(m.id);
+    ++appended;
+  };
+  loop.hold_next_post();
+  store->append({plain(kPhone, 100)}, keep);  // runs alone; its post is held
+  ASSERT_TRUE(loop.wait_held());
+  store->append({plain(kPhone, 101), plain(kPhone, 102)}, keep);
+  store->register_device(kBob, kPhone, [&](std::error_code ec, Registration r) {
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(r.copied, 2u);
+    registered = true;
+  });
+  store->append({plain(kPhone, 103)}, keep);
+  loop.release();
+  ASSERT_TRUE(loop.run_until([&] { return registered && appended == 3; }));
+
+  const auto got = load_wait(loop, *store, kPhone, 0, 100);
+  ASSERT_FALSE(got.ec);
+  ASSERT_EQ(got.messages.size(), 6u);  // 100, 101, 102, two copies of bob's, 103
+  for (std::size_t i = 1; i < got.messages.size(); ++i) {
+    EXPECT_GT(got.messages[i].id, got.messages[i - 1].id);
+  }
+  EXPECT_EQ(*got.messages[3].data, *for_bob(1).data);
+  EXPECT_EQ(*got.messages[4].data, *for_bob(2).data);
+  EXPECT_EQ(*got.messages[5].data, *plain(kPhone, 103).data);
+  ASSERT_EQ(ids.size(), 4u);
+  EXPECT_EQ(ids.back(), got.messages[5].id);
+}
+
 // The relay's Register path: asynchronous, on the store thread, never failing the group
 // commit, and copying the identity's pending queue in the same transaction (sstp.md §11 R2).
 TEST_F(StoreAdminTest, RegisterDeviceCopiesThePendingQueue) {

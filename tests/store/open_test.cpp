@@ -61,12 +61,45 @@ TEST(StoreOpen, NewFileGetsTheCurrentSchema) {
   EXPECT_EQ(pragma(dir / "store.db", "user_version"), "1");
   EXPECT_EQ(pragma(dir / "store.db", "application_id"), std::to_string(0x47525653));  // "GRVS"
   EXPECT_EQ(pragma(dir / "store.db", "journal_mode"), "wal");
+  EXPECT_EQ(pragma(dir / "store.db", "page_size"), "65536");  // SqliteOptions::page_size
+}
+
+TEST(StoreOpen, NewFileTakesTheConfiguredPageSize) {
+  TempDir dir;
+  Loop loop;
+  SqliteOptions o = fast_options();
+  o.page_size = 8192;
+  {
+    auto s = open_store(dir / "store.db", loop, o);
+    EXPECT_FALSE(append_wait(loop, *s, {plain("d", 1, 20000)}).ec);
+  }
+  EXPECT_EQ(pragma(dir / "store.db", "page_size"), "8192");
+  // Reopened with another setting, the file keeps the size it was made with.
+  o.page_size = 65536;
+  auto s = open_store(dir / "store.db", loop, o);
+  EXPECT_EQ(load_wait(loop, *s, "d").messages.size(), 1u);
+  s.reset();
+  EXPECT_EQ(pragma(dir / "store.db", "page_size"), "8192");
 }
 
 TEST(StoreOpen, AnEmptyPosterIsAProgrammingError) {
   TempDir dir;
   std::error_code ec;
   EXPECT_THROW((void)open_sqlite_store(dir / "store.db", Poster{}, {}, ec), std::invalid_argument);
+}
+
+TEST(StoreOpen, APageSizeSqliteCannotUseIsAProgrammingError) {
+  TempDir dir;
+  Loop loop;
+  for (std::uint32_t size : {0u, 256u, 1000u, 131072u}) {
+    SqliteOptions o;
+    o.page_size = size;
+    std::error_code ec;
+    EXPECT_THROW((void)open_sqlite_store(dir / "store.db", loop.poster(), o, ec),
+                 std::invalid_argument)
+        << size;
+  }
+  EXPECT_FALSE(fs::exists(dir / "store.db"));  // refused before anything was created
 }
 
 TEST(StoreOpen, AnEmptyFileIsANewStore) {
@@ -129,6 +162,8 @@ TEST_F(StoreFixtureTest, Version1OpensWithItsContent) {
   const AppendResult a = append_wait(loop, *s, {plain(fixture::kPhone, 9)});
   ASSERT_EQ(a.ids.size(), 1u);
   EXPECT_EQ(a.ids[0], 6u);
+  s.reset();
+  EXPECT_EQ(pragma(dir / "store.db", "page_size"), "4096");  // made before page_size existed
 }
 
 TEST_F(StoreFixtureTest, TooNewIsRefusedAndLeftUntouched) {

@@ -216,6 +216,42 @@ TEST_F(StoreQueueTest, PurgeByRetentionAndByExpiration) {
   EXPECT_EQ(purge_wait(loop, *store, 0, 0).removed, 0u);
 }
 
+// Many appends queued together are written several rows to a statement: every field of
+// every copy still round-trips, in issue order, whatever the statement boundaries.
+TEST_F(StoreQueueTest, AppendsQueuedTogetherRoundTripEveryField) {
+  std::vector<std::vector<StoredMessage>> appends;
+  for (int round = 0; round < 4; ++round) {  // 4 x 5 shapes in one append, 17 single ones
+    auto shapes = every_shape();
+    shapes.pop_back();  // not the 5 MB one
+    shapes.push_back(plain(kDev, 50 + round, 3));
+    appends.push_back(shapes);
+  }
+  for (unsigned n = 0; n < 17; ++n) appends.push_back({plain(kDev, 100 + n, n)});
+  std::size_t done = 0;
+  std::vector<StoredMessage> want;
+  loop.hold_next_post();
+  store->append({plain(kOther, 1)}, [&](std::error_code, auto) {});
+  ASSERT_TRUE(loop.wait_held());
+  for (auto& a : appends) {
+    store->append(a, [&](std::error_code ec, std::vector<StoredMessage> back) {
+      EXPECT_FALSE(ec);
+      for (auto& m : back) want.push_back(m);
+      ++done;
+    });
+  }
+  loop.release();
+  ASSERT_TRUE(loop.run_until([&] { return done == appends.size(); }));
+  ASSERT_EQ(want.size(), 37u);
+  const LoadResult l = load_wait(loop, *store, kDev);
+  ASSERT_FALSE(l.ec);
+  ASSERT_EQ(l.messages.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(want[i].id, want[0].id + i);  // ids in issue order, none skipped
+    expect_same(l.messages[i], want[i]);
+  }
+}
+
 TEST_F(StoreQueueTest, CallsCompleteInIssueOrder) {
   // All issued before any completion runs: a load after an append sees it, a load after a
   // remove does not, and the completions arrive in issue order.

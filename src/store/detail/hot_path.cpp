@@ -5,19 +5,39 @@
 #include <limits>
 #include <new>
 #include <string_view>
+#include <type_traits>
 
 namespace grove::store::detail {
 namespace {
 
 namespace flag = sstp::message_flag;
 
-// Column order shared by kInsert's parameters (?1 = target_device) and kLoad's results
-// (column 1 = target_device; column 0 is id).
-constexpr std::string_view kInsert =
-    "INSERT INTO messages (target_device, resource_url, identity_url, identity_targeted, flags, "
-    "user_ref, expiration_time, total_size, fragment_message_id, fragment_index, fragment_count, "
-    "sender_device, arrival_unix, size, data) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+// An append writes its copies with ids it chose (HotPath::next_id_), up to kRowsPerInsert rows
+// per statement: one statement per row cost more CPU than SQLite's own b-tree work. Parameter
+// ?1 of a row is its id, ?2 its target_device, and so on, in the column order of kColumns.
+constexpr std::size_t kRowsPerInsert = 16;
+constexpr int kParamsPerRow = 16;
+constexpr std::string_view kColumns =
+    "INSERT INTO messages (id, target_device, resource_url, identity_url, identity_targeted, "
+    "flags, user_ref, expiration_time, total_size, fragment_message_id, fragment_index, "
+    "fragment_count, sender_device, arrival_unix, size, data) VALUES ";
+std::string insert_sql(std::size_t rows) {
+  std::string sql(kColumns);
+  for (std::size_t r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ", (";
+    for (int p = 0; p < kParamsPerRow; ++p) {
+      sql += (p == 0 ? "?" : ", ?") + std::to_string(r * kParamsPerRow + p + 1);
+    }
+    sql += ")";
+  }
+  return sql;
+}
+// The largest id ever used: AUTOINCREMENT keeps it in sqlite_sequence even after the newest
+// copy is deleted, and explicit ids above it move it up, so ids are never reused.
+constexpr std::string_view kLastId =
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), "
+    "coalesce((SELECT max(id) FROM messages), 0))";
+// kLoad's columns: 0 is id, then target_device onwards as in kColumns.
 constexpr std::string_view kLoad =
     "SELECT id, target_device, resource_url, identity_url, identity_targeted, flags, user_ref, "
     "expiration_time, total_size, fragment_message_id, fragment_index, fragment_count, "
@@ -59,33 +79,36 @@ std::int64_t clamp_i64(std::uint64_t v) {
       std::min<std::uint64_t>(v, std::numeric_limits<std::int64_t>::max()));
 }
 
-int bind_message(sqlite3_stmt* st, const StoredMessage& m) {
+// Binds row `row` of an insert statement to `m`, with m.id as its id.
+int bind_message(sqlite3_stmt* st, int row, const StoredMessage& m) {
+  const int p = row * kParamsPerRow;  // parameter p + 1 is the row's id
   const sstp::Message& h = m.header;
   const std::size_t size = m.data ? m.data->size() : 0;
-  int rc = bind_text(st, 1, m.target_device);
-  if (rc == SQLITE_OK) rc = bind_text(st, 2, m.resource_url);
-  if (rc == SQLITE_OK) rc = bind_text(st, 3, m.identity_url);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 4, m.identity_targeted ? 1 : 0);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 5, h.flags);
-  if (rc == SQLITE_OK) rc = bind_text(st, 6, h.user_ref);
+  int rc = sqlite3_bind_int64(st, p + 1, as_i64(m.id));
+  if (rc == SQLITE_OK) rc = bind_text(st, p + 2, m.target_device);
+  if (rc == SQLITE_OK) rc = bind_text(st, p + 3, m.resource_url);
+  if (rc == SQLITE_OK) rc = bind_text(st, p + 4, m.identity_url);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, p + 5, m.identity_targeted ? 1 : 0);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, p + 6, h.flags);
+  if (rc == SQLITE_OK) rc = bind_text(st, p + 7, h.user_ref);
   // Optional groups: bound only when their flag is set (§5.13), otherwise left NULL.
   if (rc == SQLITE_OK && (h.flags & flag::Ephemeral) != 0) {
-    rc = sqlite3_bind_int64(st, 7, as_i64(h.expiration_time));
+    rc = sqlite3_bind_int64(st, p + 8, as_i64(h.expiration_time));
   }
   if (rc == SQLITE_OK && (h.flags & flag::StreamSize) != 0) {
-    rc = sqlite3_bind_int64(st, 8, as_i64(h.stream_size.total_size));
+    rc = sqlite3_bind_int64(st, p + 9, as_i64(h.stream_size.total_size));
   }
   if (rc == SQLITE_OK && (h.flags & flag::Fragmentation) != 0) {
     const auto& fr = h.fragmentation;
-    rc = bind_blob(st, 9, fr.fragment_message_id.data(), fr.fragment_message_id.size());
-    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 10, fr.fragment_index);
-    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 11, fr.fragment_count);
+    rc = bind_blob(st, p + 10, fr.fragment_message_id.data(), fr.fragment_message_id.size());
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, p + 11, fr.fragment_index);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, p + 12, fr.fragment_count);
   }
-  if (rc == SQLITE_OK) rc = bind_text(st, 12, m.sender_device);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 13, m.arrival_unix);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 14, static_cast<std::int64_t>(size));
+  if (rc == SQLITE_OK) rc = bind_text(st, p + 13, m.sender_device);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, p + 14, m.arrival_unix);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, p + 15, static_cast<std::int64_t>(size));
   // SQLITE_STATIC: the job keeps m.data alive until the statement is reset (no copy here).
-  if (rc == SQLITE_OK) rc = bind_blob(st, 15, m.data ? m.data->data() : nullptr, size);
+  if (rc == SQLITE_OK) rc = bind_blob(st, p + 16, m.data ? m.data->data() : nullptr, size);
   return rc;
 }
 
@@ -129,12 +152,15 @@ std::error_code HotPath::create(DbPtr db, const SqliteOptions& opts, std::unique
                                 Failure& f) {
   std::unique_ptr<HotPath> h(new HotPath(std::move(db), opts.max_load_bytes));
   sqlite3* d = h->db_.get();
+  const std::string insert_one = insert_sql(1), insert_many = insert_sql(kRowsPerInsert);
   const std::pair<StmtPtr*, std::string_view> stmts[] = {
       {&h->begin_, "BEGIN"},
       {&h->begin_immediate_, "BEGIN IMMEDIATE"},
       {&h->commit_, "COMMIT"},
       {&h->rollback_, "ROLLBACK"},
-      {&h->insert_, kInsert},
+      {&h->insert_, insert_one},
+      {&h->insert_many_, insert_many},
+      {&h->last_id_, kLastId},
       {&h->load_, kLoad},
       {&h->remove_, kRemove},
       {&h->register_, kRegister},
@@ -162,13 +188,38 @@ int HotPath::step_done(sqlite3_stmt* st) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-int HotPath::run_job(AppendJob& j) {
-  for (StoredMessage& m : j.copies) {
-    StmtScope scope(insert_.get());
-    int rc = bind_message(insert_.get(), m);
-    if (rc == SQLITE_OK) rc = step_done(insert_.get());
+// Gives every copy of jobs [first, last) (all appends) its id, then writes them in
+// statements of kRowsPerInsert rows and one-row statements for the rest, in order.
+int HotPath::append(std::vector<Job>& batch, std::size_t first, std::size_t last) {
+  if (next_id_ == 0) {  // the first append of this transaction: where ids go on
+    StmtScope scope(last_id_.get());
+    const int rc = sqlite3_step(last_id_.get());
+    if (rc != SQLITE_ROW) return rc;
+    next_id_ = as_u64(sqlite3_column_int64(last_id_.get(), 0)) + 1;
+  }
+  rows_.clear();
+  for (std::size_t i = first; i < last; ++i) {
+    for (StoredMessage& m : std::get<AppendJob>(batch[i]).copies) {
+      if (next_id_ > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return SQLITE_FULL;  // 2^63 ids: as AUTOINCREMENT would fail
+      }
+      m.id = next_id_++;
+      rows_.push_back(&m);
+    }
+  }
+  std::size_t done = 0;
+  while (done < rows_.size()) {
+    const bool many = rows_.size() - done >= kRowsPerInsert;
+    sqlite3_stmt* st = many ? insert_many_.get() : insert_.get();
+    const std::size_t n = many ? kRowsPerInsert : 1;
+    StmtScope scope(st);
+    int rc = SQLITE_OK;
+    for (std::size_t r = 0; rc == SQLITE_OK && r < n; ++r) {
+      rc = bind_message(st, static_cast<int>(r), *rows_[done + r]);
+    }
+    if (rc == SQLITE_OK) rc = step_done(st);
     if (rc != SQLITE_OK) return rc;
-    m.id = as_u64(sqlite3_last_insert_rowid(db_.get()));
+    done += n;
   }
   return SQLITE_OK;
 }
@@ -266,8 +317,26 @@ std::error_code HotPath::run(std::vector<Job>& batch, Failure& f) {
       rc = step_done(writes ? begin_immediate_.get() : begin_.get());
     }
     if (rc == SQLITE_OK) what = "store";
-    for (std::size_t i = 0; rc == SQLITE_OK && i < batch.size(); ++i) {
-      rc = std::visit([this](auto& j) { return run_job(j); }, batch[i]);
+    next_id_ = 0;
+    for (std::size_t i = 0; rc == SQLITE_OK && i < batch.size();) {
+      if (std::holds_alternative<AppendJob>(batch[i])) {  // a run of appends, together
+        std::size_t end = i + 1;
+        while (end < batch.size() && std::holds_alternative<AppendJob>(batch[end])) ++end;
+        rc = append(batch, i, end);
+        i = end;
+      } else {
+        rc = std::visit(
+            [this](auto& j) -> int {
+              if constexpr (std::is_same_v<std::decay_t<decltype(j)>, AppendJob>) {
+                return SQLITE_MISUSE;  // unreachable: appends took the branch above
+              } else {
+                return run_job(j);
+              }
+            },
+            batch[i]);
+        next_id_ = 0;  // a registration's copies took ids of their own: read again
+        ++i;
+      }
     }
     if (rc == SQLITE_OK) {
       what = "commit";

@@ -2,6 +2,7 @@
 // one transaction (group commit).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <system_error>
 #include <vector>
@@ -28,7 +29,7 @@ class HotPath {
  private:
   HotPath(DbPtr db, std::uint64_t max_load_bytes)
       : db_(std::move(db)), max_load_bytes_(max_load_bytes) {}
-  [[nodiscard]] int run_job(AppendJob& j);
+  [[nodiscard]] int append(std::vector<Job>& batch, std::size_t first, std::size_t last);
   [[nodiscard]] int run_job(LoadJob& j);
   [[nodiscard]] int run_job(RemoveJob& j);
   [[nodiscard]] int run_job(PurgeJob& j);
@@ -41,7 +42,9 @@ class HotPath {
   StmtPtr begin_immediate_;
   StmtPtr commit_;
   StmtPtr rollback_;
-  StmtPtr insert_;
+  StmtPtr insert_;       // one row
+  StmtPtr insert_many_;  // kRowsPerInsert rows
+  StmtPtr last_id_;
   StmtPtr load_;
   StmtPtr remove_;
   StmtPtr register_;
@@ -50,6 +53,8 @@ class HotPath {
   StmtPtr copy_pending_;
   StmtPtr purge_retained_;
   StmtPtr purge_expired_;
+  std::uint64_t next_id_ = 0;         // the next copy's id; 0 = not read in this transaction
+  std::vector<StoredMessage*> rows_;  // append's scratch list, kept to reuse its memory
 };
 
 }  // namespace grove::store::detail

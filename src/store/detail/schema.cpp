@@ -128,6 +128,10 @@ std::error_code check_and_migrate(sqlite3* db, const SqliteOptions& opts, Failur
     rc = query_int(db, "SELECT count(*) FROM sqlite_schema", objects);
     if (rc != SQLITE_OK) return set_failure(f, db, rc, "read schema");
     if (objects != 0) return set_failure(f, errc::corrupt, "not a Grove store");
+    // Only a file with no pages yet takes a page size, and only before it turns to WAL.
+    const std::string page = "PRAGMA page_size = " + std::to_string(opts.page_size);
+    rc = exec(db, page.c_str());
+    if (rc != SQLITE_OK) return set_failure(f, db, rc, "page_size");
   }
 
   // WAL: readers do not block the writer, and a commit appends to one file (one sync).
