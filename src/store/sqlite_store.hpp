@@ -54,6 +54,12 @@ struct SqliteOptions {
   // over (docs/performance.md, "Store page size").
   std::uint32_t page_size = 65536;
 
+  // PRAGMA cache_size of each connection, in bytes. A transaction whose changed pages do not
+  // fit is spilled to the WAL while it runs, and pages that drop out of the cache are read and
+  // written again: with SQLite's default (2 MiB, 32 pages of 64 KiB) a group commit of 1 KiB
+  // copies wrote its index pages many times over. The memory is taken only as pages are used.
+  std::uint64_t cache_bytes = std::uint64_t{32} << 20;
+
   // PRAGMA journal_size_limit: after a checkpoint the WAL file is cut back to this size, so
   // one large transaction does not leave a large file behind.
   std::int64_t wal_size_limit = std::int64_t{64} << 20;

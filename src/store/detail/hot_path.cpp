@@ -15,10 +15,15 @@ namespace flag = sstp::message_flag;
 // An append writes its copies with ids it chose (HotPath::next_id_), up to kRowsPerInsert rows
 // per statement: one statement per row cost more CPU than SQLite's own b-tree work. Parameter
 // ?1 of a row is its id, ?2 its target_device, and so on, in the column order of kColumns.
+// OR FAIL: a statement that writes several rows and may abort on a constraint keeps a
+// statement journal, a copy of every page it changes (64 KiB each), written to a temporary
+// file; it would double the bytes written. A failure fails the whole batch (run() rolls back
+// the transaction), so the rows of a failed statement are never kept anyway.
 constexpr std::size_t kRowsPerInsert = 16;
 constexpr int kParamsPerRow = 16;
 constexpr std::string_view kColumns =
-    "INSERT INTO messages (id, target_device, resource_url, identity_url, identity_targeted, "
+    "INSERT OR FAIL INTO messages (id, target_device, resource_url, identity_url, "
+    "identity_targeted, "
     "flags, user_ref, expiration_time, total_size, fragment_message_id, fragment_index, "
     "fragment_count, sender_device, arrival_unix, size, data) VALUES ";
 std::string insert_sql(std::size_t rows) {

@@ -88,6 +88,10 @@ std::error_code open_connection(const std::string& path, const SqliteOptions& op
     const std::string limit = "PRAGMA journal_size_limit = " + std::to_string(opts.wal_size_limit);
     rc = exec(db.get(), limit.c_str());
   }
+  if (rc == SQLITE_OK) {  // a negative cache_size is in KiB
+    const std::string cache = "PRAGMA cache_size = -" + std::to_string(opts.cache_bytes / 1024);
+    rc = exec(db.get(), cache.c_str());
+  }
   if (rc != SQLITE_OK) return set_failure(f, db.get(), rc, "connection settings");
   out = std::move(db);
   return {};
