@@ -89,7 +89,8 @@ chmod 600 "$WORK/alice.key"
 echo "max_device_queue_bytes = 1099511627776" > "$WORK/groved.toml"
 "$GROVED" --db "$WORK/db/g.db" run --config "$WORK/groved.toml" -l 127.0.0.1:0 \
   --ssl-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --device-url "$R" 2> "$WORK/relay.err" &
-PIDS+=($!)
+GROVED_PID=$!
+PIDS+=($GROVED_PID)
 for ((i = 0; i < 250; i++)); do grep -q "event=started" "$WORK/relay.err" 2>/dev/null && break; sleep 0.02; done
 port_of() { sed -n "s/.*listening on [^ ]*:\([0-9]*\) ($1).*/\1/p" "$WORK/relay.err" | head -1; }
 SSTP_PORT=$(port_of sstp); SSL_PORT=$(port_of ssl-port); HTTP_PORT=$(port_of http)
@@ -118,12 +119,24 @@ http_access deny all
 CONF
 chown -R proxy:proxy "$WORK/squid" 2>/dev/null || true
 squid -N -d1 -n "grovebench$SQUID_PORT" -f "$WORK/squid/squid.conf" > "$WORK/squid/out" 2>&1 &
-PIDS+=($!)
+SQUID_PID=$!
+PIDS+=($SQUID_PID)
 wait_port "$SQUID_PORT" || { cat "$WORK/squid/out" >&2; die "squid did not start"; }
 PROXY=http://127.0.0.1:$SQUID_PORT
 
-run_grove() {  # PATH_NAME; sets NS
-  local path=$1 t0 t1 rc=0
+# CPU time (user + system, all threads, in clock ticks) a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+# Sets CHILD_CPU to the CPU seconds (user + system) of this shell's finished children so far:
+# bash's `times`, run in this shell (in a pipe or $(...) it would count a subshell's children).
+child_cpu() {
+  times > "$WORK/times"
+  CHILD_CPU=$(awk 'NR == 2 {gsub(/[ms]/, " "); printf "%.3f", $1 * 60 + $2 + $3 * 60 + $4}' "$WORK/times")
+}
+
+run_grove() {  # PATH_NAME; sets NS and CPU ("grove groved squid" CPU seconds)
+  local path=$1 t0 t1 rc=0 d0 s0 c0
+  d0=$(cpu_ticks "$GROVED_PID"); s0=$(cpu_ticks "$SQUID_PID"); child_cpu; c0=$CHILD_CPU
   t0=$(now_ns)
   timeout 900 "$GROVE" send --no-progress -c "127.0.0.1:$SSTP_PORT" --relay-url "$R" \
     --device-url "$R/d/alice" --secret-file "$WORK/alice.key" --to "$R/d/bob" \
@@ -132,6 +145,10 @@ run_grove() {  # PATH_NAME; sets NS
   t1=$(now_ns)
   [[ $rc -eq 0 ]] || { cat "$WORK/send.err" >&2; die "grove send --path $path exited $rc"; }
   NS=$((t1 - t0))
+  child_cpu
+  CPU=$(awk -v c0="$c0" -v c1="$CHILD_CPU" -v d0="$d0" -v d1="$(cpu_ticks "$GROVED_PID")" \
+    -v s0="$s0" -v s1="$(cpu_ticks "$SQUID_PID")" -v hz="$TICK" \
+    'BEGIN {printf "%.2f %.2f %.2f", c1 - c0, (d1 - d0) / hz, (s1 - s0) / hz}')
 }
 
 run_httptunnel() {  # sets NS: grove's SSTP stream carried by htc ~ squid ~ hts to groved
@@ -168,10 +185,13 @@ echo "henc_vs_tunnel: $SIZE_MIB MiB, $RUNS runs per case, squid $(squid -v | hea
 declare -A RESULT
 for mode in $MODES; do
   times=()
+  cpus=()
   for ((r = 0; r < RUNS; r++)); do
+    CPU=
     if [[ $mode == httptunnel ]]; then run_httptunnel; else run_grove "$mode"; fi
     [[ $NS -gt 0 ]] || continue
     times+=("$NS")
+    [[ -n $CPU ]] && cpus+=("$CPU")
   done
   if [[ ${#times[@]} -eq 0 ]]; then
     printf '%-11s incomplete in every run\n' "$mode"
@@ -181,6 +201,12 @@ for mode in $MODES; do
   RESULT[$mode]=$(mbps "$ns")
   printf '%-11s %8s MB/s  (median of %d: %s s)\n' "$mode" "${RESULT[$mode]}" "${#times[@]}" \
     "$(printf '%s\n' "${times[@]}" | awk '{printf "%.2f ", $1 / 1e9}')"
+  if [[ ${#cpus[@]} -gt 0 ]]; then
+    printf '%-11s CPU s, medians: grove send %s, groved %s, squid %s\n' "" \
+      "$(printf '%s\n' "${cpus[@]}" | awk '{print $1}' | median)" \
+      "$(printf '%s\n' "${cpus[@]}" | awk '{print $2}' | median)" \
+      "$(printf '%s\n' "${cpus[@]}" | awk '{print $3}' | median)"
+  fi
 done
 if [[ -n ${RESULT[tunnel]:-} ]]; then
   for mode in keepalive longlived polling httptunnel; do

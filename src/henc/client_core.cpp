@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "henc/detail/buffer.hpp"
 #include "henc/detail/client_slot.hpp"
 #include "proxy/errc.hpp"
 
@@ -87,14 +88,14 @@ void ClientCore::consume(int slot, std::size_t n) {
   }
 }
 
-Bytes ClientCore::take_output(int slot) {
+void ClientCore::take_output(int slot, Bytes& into) {
   Slot& s = *slots_.at(static_cast<std::size_t>(slot));
-  Bytes out;
-  out.swap(s.out);
-  if (s.out_pos > 0) out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(s.out_pos));
+  into.clear();
+  into.swap(s.out);
+  if (s.out_pos > 0)
+    into.erase(into.begin(), into.begin() + static_cast<std::ptrdiff_t>(s.out_pos));
   s.out_pos = 0;
-  s.writing = out.size();
-  return out;
+  s.writing = into.size();
 }
 
 void ClientCore::wrote(int slot) { slots_.at(static_cast<std::size_t>(slot))->writing = 0; }
@@ -317,12 +318,29 @@ void ClientCore::send(ByteView data, ClientTime now) {
     // §3.4: never pass the budget; a new virtual connection takes over.
     if (post_sent_ + data.size() > options_.budget) return fail(errc::renew);
     Slot& s = *slots_[1];
-    s.out.insert(s.out.end(), data.begin(), data.end());
+    detail::append_unread(s.out, s.out_pos, data);
     post_sent_ += data.size();
     return;
   }
-  send_queue_.insert(send_queue_.end(), data.begin(), data.end());
+  detail::append_unread(send_queue_, send_pos_, data);
   pump(now);
+}
+
+bool ClientCore::stream_direct(int slot) const {
+  if (options_.mode != Mode::long_lived || state_ != State::established || slot != 0) return false;
+  const Slot& s = *slots_[0];
+  return s.conn == Slot::Conn::open && s.rx == Slot::Rx::stream;
+}
+
+bool ClientCore::send_direct(std::size_t n) {
+  if (options_.mode != Mode::long_lived || state_ != State::established || closing_) return false;
+  Slot& s = *slots_[1];
+  if (s.conn != Slot::Conn::open || s.writing > 0 || s.out_pos < s.out.size()) return false;
+  // §3.4: past the budget send() renews the virtual connection.
+  if (n == 0 || post_sent_ + n > options_.budget) return false;
+  post_sent_ += n;
+  s.writing = n;
+  return true;
 }
 
 std::size_t ClientCore::send_backlog() const {

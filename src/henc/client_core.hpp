@@ -9,6 +9,8 @@
 //                     write vc.output(s), vc.consume(s, n); feed reads to vc.receive(s, ...)
 //                     if vc.wants_close(s): close the socket once output is written, vc.closed(s)
 //   vc.send(sstp bytes); vc.input() / vc.consume_input(n)
+//   LongLived, established: vc.stream_direct(0) / vc.send_direct(n), wrote(1): the caller moves
+//   SSTP bytes between the sockets and its own buffers, without copies through the core
 //   vc.next_deadline() / vc.on_timer(now)
 //   vc.state(): connecting → established → closed (vc.error() says why)
 //
@@ -73,9 +75,11 @@ class ClientCore {
   void connect_failed(int slot, std::error_code ec, ClientTime now);
   [[nodiscard]] ByteView output(int slot) const;
   void consume(int slot, std::size_t n);
-  // All of output(slot), handed over without a copy (the same as output() then consume()).
-  [[nodiscard]] Bytes take_output(int slot);
-  // The bytes of the last take_output(slot) are written: they no longer count as backlog.
+  // Swaps all of output(slot) into `into` (the same as output() then consume(), without a
+  // copy). The core keeps `into`'s old buffer, cleared, for the slot's next output.
+  void take_output(int slot, Bytes& into);
+  // The bytes of the last take_output(slot) or send_direct() are written: they no longer count
+  // as backlog.
   void wrote(int slot);
   void receive(int slot, ByteView in, ClientTime now);
   void receive_eof(int slot, ClientTime now);
@@ -90,6 +94,18 @@ class ClientCore {
   [[nodiscard]] std::size_t send_backlog() const;
   [[nodiscard]] ByteView input() const;
   void consume_input(std::size_t n);
+
+  // LongLived once Established: the GET body is nothing but SSTP bytes and the POST body
+  // nothing but what send() would queue, so the caller may skip the core's buffers.
+  // True when `slot` is the GET session streaming SSTP: the caller may stop calling receive()
+  // for it and read the socket straight into its own buffer once input() is empty (EOF still
+  // goes to receive_eof()).
+  [[nodiscard]] bool stream_direct(int slot) const;
+  // Asks to write `n` SSTP bytes on the POST session straight from the caller's buffer. True
+  // when nothing is queued or being written there and the budget allows `n` (§3.4): the bytes
+  // are counted as sent, and as backlog until wrote(1). False otherwise: use send(), which
+  // queues them after the others or renews the virtual connection.
+  [[nodiscard]] bool send_direct(std::size_t n);
 
   [[nodiscard]] ClientTime next_deadline() const;
   void on_timer(ClientTime now);

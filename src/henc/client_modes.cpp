@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "henc/client_core.hpp"
+#include "henc/detail/buffer.hpp"
 #include "henc/detail/client_slot.hpp"
 
 namespace grove::henc {
@@ -92,7 +93,7 @@ void ClientCore::on_stream(int, ByteView in, ClientTime now) {
     send_pos_ = 0;
     send(queued, now);
   }
-  input_.insert(input_.end(), in.begin(), in.end());
+  detail::append_unread(input_, input_pos_, in);
 }
 
 void ClientCore::on_body(int slot, ByteView body, ClientTime now) {
@@ -105,7 +106,7 @@ void ClientCore::on_body(int slot, ByteView body, ClientTime now) {
     if (as_chars(body) != kEcho) return fail(errc::bad_echo);
     get_ready_ = true;
   } else {
-    input_.insert(input_.end(), body.begin(), body.end());
+    detail::append_unread(input_, input_pos_, body);
     if (!closing_) start_request(0, "GET", {}, false, now);  // §4.3: one GET always outstanding
   }
   if (state_ == State::connecting && get_ready_ && ka_post_ready_) {
@@ -230,7 +231,7 @@ void ClientCore::polling_answer(ByteView body, ClientTime now) {
       ++response_seq_;
       break;
   }
-  input_.insert(input_.end(), pb.data.begin(), pb.data.end());
+  detail::append_unread(input_, input_pos_, pb.data);
   // §5.8: empty exchanges in a row double the interval; any data resets it.
   const bool empty = last_was_noop_ && pb.data.empty();
   if (empty) {

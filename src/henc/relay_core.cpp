@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "henc/detail/buffer.hpp"
 #include "http/text.hpp"
 
 namespace grove::henc {
@@ -149,15 +150,15 @@ void RelayCore::consume(ConnId id, std::size_t n) {
   }
 }
 
-Bytes RelayCore::take_output(ConnId id) {
+void RelayCore::take_output(ConnId id, Bytes& into) {
+  into.clear();
   Conn* c = conn(id);
-  Bytes out;
-  if (c == nullptr) return out;
-  out.swap(c->out);
-  if (c->out_pos > 0) out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(c->out_pos));
+  if (c == nullptr) return;
+  into.swap(c->out);
+  if (c->out_pos > 0)
+    into.erase(into.begin(), into.begin() + static_cast<std::ptrdiff_t>(c->out_pos));
   c->out_pos = 0;
-  c->writing = out.size();
-  return out;
+  c->writing = into.size();
 }
 
 void RelayCore::wrote(ConnId id) {
@@ -416,16 +417,26 @@ void RelayCore::dispatch_long_lived(Conn& c, const Target& t, TimePoint now) {
   maybe_establish_long_lived(*v, now);
 }
 
+bool RelayCore::count_post_body(Conn& c, Vc& v, std::size_t n) {
+  // §3.4: more than ConnectionContentLength POST bytes is a protocol error.
+  v.post_received += n;
+  if (n > c.body_left || v.post_received > v.ccl) {
+    end_vc(v, errc::budget_exceeded);
+    return false;
+  }
+  c.body_left -= n;
+  return true;
+}
+
+void RelayCore::append_input(Vc& v, ByteView data) {
+  detail::append_unread(v.in, v.in_pos, data);
+  mark(v);
+}
+
 void RelayCore::long_lived_body(Conn& c, ByteView in, TimePoint now) {
   Vc* v = vc(c.vc);
   if (v == nullptr || v->state == Vc::State::finished) return close_conn(c, errc::closed);
-  // §3.4: more than ConnectionContentLength POST bytes is a protocol error.
-  v->post_received += in.size();
-  if (in.size() > c.body_left || v->post_received > v->ccl) {
-    end_vc(*v, errc::budget_exceeded);
-    return;
-  }
-  c.body_left -= in.size();
+  if (!count_post_body(c, *v, in.size())) return;
   if (!v->post_ready) {
     const std::size_t k = std::min(kEcho.size() - v->echo_seen, in.size());
     if (as_chars(in.first(k)) != kEcho.substr(v->echo_seen, k)) {
@@ -439,10 +450,7 @@ void RelayCore::long_lived_body(Conn& c, ByteView in, TimePoint now) {
       maybe_establish_long_lived(*v, now);
     }
   }
-  if (!in.empty()) {
-    v->in.insert(v->in.end(), in.begin(), in.end());
-    mark(*v);
-  }
+  if (!in.empty()) append_input(*v, in);
 }
 
 void RelayCore::maybe_establish_long_lived(Vc& v, TimePoint now) {
@@ -523,8 +531,7 @@ void RelayCore::dispatch_keep_alive_post(Conn& c, TimePoint now) {
   }
   if (v->state != Vc::State::established) return close_conn(c, errc::closed);
   c.owner = v->id;
-  v->in.insert(v->in.end(), c.body.begin(), c.body.end());
-  mark(*v);
+  append_input(*v, c.body);
   respond(c, ok, {}, false);
   wait_next_head(c, now);
 }
@@ -605,7 +612,7 @@ void RelayCore::dispatch_polling(Conn& c, TimePoint now) {
       end_vc(*v, why);
       return close_conn(c, why);
     }
-    v->in.insert(v->in.end(), pb.data.begin(), pb.data.end());
+    append_input(*v, pb.data);
     v->held_poll = c.id;
     c.phase = Conn::Phase::po_held;
     established(*v, now);
@@ -631,8 +638,7 @@ void RelayCore::dispatch_polling(Conn& c, TimePoint now) {
     return close_conn(c, why);
   }
   ++v->request_seq;
-  v->in.insert(v->in.end(), pb.data.begin(), pb.data.end());
-  mark(*v);
+  append_input(*v, pb.data);
   ++v->response_seq;
   answer_polling(*v, c, now);
 }
@@ -744,17 +750,17 @@ void RelayCore::vc_send(VcId id, ByteView data, TimePoint now) {
       if (g == nullptr) return end_vc(*v, errc::closed);
       // §3.4: never pass the budget; close and let the client open a new VC.
       if (v->get_sent + data.size() > v->ccl) return end_vc(*v, errc::renew);
-      g->out.insert(g->out.end(), data.begin(), data.end());
+      detail::append_unread(g->out, g->out_pos, data);
       v->get_sent += data.size();
       mark(*g);
       return;
     }
     case VcType::keep_alive:
-      v->out.insert(v->out.end(), data.begin(), data.end());
+      detail::append_unread(v->out, v->out_pos, data);
       if (v->held_get != 0) answer_keep_alive_get(*v, now);
       return;
     case VcType::polling:
-      v->out.insert(v->out.end(), data.begin(), data.end());
+      detail::append_unread(v->out, v->out_pos, data);
       if (v->held_poll != 0) {
         Conn* c = conn(v->held_poll);
         v->held_poll = 0;
@@ -818,6 +824,46 @@ void RelayCore::vc_close(VcId id, TimePoint now) {
       if (v->queued() == 0) return end_vc(*v, {});
       return;
   }
+}
+
+// ---------------------------------------------------------------- LongLived without copies
+
+bool RelayCore::post_direct(ConnId id) const {
+  const Conn* c = conn(id);
+  if (c == nullptr || c->closing || c->phase != Conn::Phase::ll_post) return false;
+  const Vc* v = vc(c->vc);
+  return v != nullptr && v->state == Vc::State::established && v->post == id;
+}
+
+RelayCore::VcId RelayCore::conn_vc(ConnId id) const {
+  const Conn* c = conn(id);
+  return c == nullptr ? 0 : c->vc;
+}
+
+bool RelayCore::vc_received_direct(VcId id, std::size_t n, TimePoint) {
+  Vc* v = vc(id);
+  if (v == nullptr || v->type != VcType::long_lived || !v->adopted || v->unread() > 0) return false;
+  Conn* c = conn(v->post);
+  if (c == nullptr) return false;
+  if (v->state != Vc::State::finished) return count_post_body(*c, *v, n);
+  // Late bytes: counted, but the VC is already over.
+  if (v->error == errc::budget_exceeded || n > c->body_left || v->post_received + n > v->ccl)
+    return false;
+  c->body_left -= n;
+  v->post_received += n;
+  return true;
+}
+
+RelayCore::ConnId RelayCore::vc_send_direct(VcId id, std::size_t n) {
+  Vc* v = vc(id);
+  if (v == nullptr || v->type != VcType::long_lived || v->state != Vc::State::established) return 0;
+  Conn* g = conn(v->get);
+  if (g == nullptr || g->closing || g->writing > 0 || g->out_pos < g->out.size()) return 0;
+  // §3.4: past the budget vc_send() closes the VC.
+  if (n == 0 || v->get_sent + n > v->ccl) return 0;
+  v->get_sent += n;
+  g->writing = n;
+  return g->id;
 }
 
 // ---------------------------------------------------------------- time

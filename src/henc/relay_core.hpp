@@ -9,6 +9,8 @@
 //   core.take_new_vcs()                       established VCs to attach an SSTP connection to
 //   core.vc_input(v) / vc_consume(v, n)       SSTP bytes from the client
 //   core.vc_send(v, bytes)                    SSTP bytes to the client
+//   core.post_direct(c), vc_received_direct()  LongLived: the SSTP side reads the POST socket
+//   core.vc_send_direct(v, n), wrote(c)        LongLived: the SSTP side writes the GET socket
 //   core.vc_close(v)                          the SSTP connection ended
 //   core.next_deadline(); core.on_timer(now)
 //   core.take_dirty(conns, vcs)               what changed since the last call: wake those
@@ -88,9 +90,12 @@ class RelayCore {
   [[nodiscard]] bool can_receive(ConnId c) const;
   [[nodiscard]] ByteView output(ConnId c) const;
   void consume(ConnId c, std::size_t n);
-  // All of output(c), handed over without a copy (the same as output() then consume()).
-  [[nodiscard]] Bytes take_output(ConnId c);
-  // The bytes of the last take_output(c) are written: they no longer count as backlog.
+  // Swaps all of output(c) into `into` (the same as output() then consume(), without a copy).
+  // The core keeps `into`'s old buffer, cleared, for its next output: a busy connection reuses
+  // two buffers instead of growing a new one for every write.
+  void take_output(ConnId c, Bytes& into);
+  // The bytes of the last take_output(c) or vc_send_direct() are written: they no longer count
+  // as backlog.
   void wrote(ConnId c);
   // True once the connection must be closed after its output is written.
   [[nodiscard]] bool closing(ConnId c) const;
@@ -116,6 +121,32 @@ class RelayCore {
   // The SSTP connection on this VC ended: flush and close its connections (§3.6 row 12,
   // §4.5 row 10, §5.12 row 9). The VC is forgotten once the HTTP side is done with it.
   void vc_close(VcId v, TimePoint now);
+
+  // ---- LongLived without copies ----
+  // Once a LongLived VC is established, its POST body is nothing but SSTP bytes and its GET
+  // body nothing but the SSTP side's output, so the caller may move them between the sockets
+  // and the SSTP side's own buffers instead of through receive()/vc_input() and
+  // vc_send()/output(). The core still counts every byte against the budget (§3.4).
+  //
+  // True when `c` is the POST session of an established LongLived VC: the caller may stop
+  // calling receive(c) and let the VC's SSTP side read the socket, once vc_input() is empty.
+  // The SSTP side then also decides when that socket is done with (until release(c)); the
+  // caller should not close it while bytes that arrived before the VC ended may be unread.
+  [[nodiscard]] bool post_direct(ConnId c) const;
+  // The VC whose session (or last request) `c` carries; 0 when none.
+  [[nodiscard]] VcId conn_vc(ConnId c) const;
+  // `n` POST body bytes the SSTP side read from the socket itself (only while vc_input(v) is
+  // empty, so the order holds), counted against the budget. False when they must be dropped:
+  // more than the budget ends the VC (§3.4) as in receive(), and once a VC ended for that, it
+  // takes nothing more. Bytes read after the VC ended otherwise (the GET closed, the relay
+  // renewed) are still taken: the client sent them before it could know, as receive() keeps
+  // what it read before the end in vc_input().
+  [[nodiscard]] bool vc_received_direct(VcId v, std::size_t n, TimePoint now);
+  // Asks to write `n` SSTP bytes on the GET session straight from the caller's buffer. Returns
+  // that connection when nothing is queued or being written on it and the budget allows `n`:
+  // the bytes are counted as sent and as backlog until wrote(c). Returns 0 otherwise; the
+  // caller then uses vc_send(), which queues the bytes after the others (or renews, §3.4).
+  [[nodiscard]] ConnId vc_send_direct(VcId v, std::size_t n);
 
   // ---- time ----
   [[nodiscard]] TimePoint next_deadline() const;
@@ -146,6 +177,10 @@ class RelayCore {
   void dispatch_keep_alive_post(Conn& c, TimePoint now);
   void dispatch_polling(Conn& c, TimePoint now);
   void long_lived_body(Conn& c, ByteView in, TimePoint now);
+  // Counts `n` POST body bytes against the VC's budget (§3.4); false (VC ended) when over.
+  [[nodiscard]] bool count_post_body(Conn& c, Vc& v, std::size_t n);
+  // Appends client bytes to the VC's input (detail::append_unread) and wakes its reader.
+  void append_input(Vc& v, ByteView data);
   void maybe_establish_long_lived(Vc& v, TimePoint now);
   void maybe_establish_keep_alive(Vc& v, TimePoint now);
   void answer_keep_alive_get(Vc& v, TimePoint now);

@@ -59,6 +59,12 @@ struct Shared {
     asio::steady_timer wake_writer;
     asio::steady_timer wake_reader;
     bool connecting = false;
+    // The LongLived GET streams SSTP: its reader stopped and the stream's read_some reads the
+    // socket itself (ClientCore::stream_direct), until it hands the socket back once it has read
+    // what arrived before the end; only then does the writer close it.
+    bool handed_off = false;
+    bool reading_direct = false;  // read_some waits in a read on the socket
+    bool direct_writing = false;  // write_all writes to the socket: the writer leaves it alone
   };
 
   asio::any_io_executor ex;
@@ -81,6 +87,12 @@ struct Shared {
     for (auto& s : slots) {
       s->wake_writer.cancel();
       s->wake_reader.cancel();
+      if (s->reading_direct && s->socket && core.state() == ClientCore::State::closed) {
+        // The virtual connection is over: read_some stops waiting for more, takes what already
+        // arrived and hands the socket back.
+        std::error_code ignored;
+        s->socket->cancel(ignored);
+      }
     }
     timer.cancel();
     readable.cancel();
@@ -118,6 +130,7 @@ awaitable<void> wait(asio::steady_timer& t) {
 
 awaitable<void> writer(std::shared_ptr<Shared> s, int i) {
   Shared::SlotIo& io = *s->slots[static_cast<std::size_t>(i)];
+  Bytes chunk;  // swapped with the core's buffer: both keep their capacity between writes
   while (!s->stopped) {
     ClientCore& core = s->core;
     if (!io.socket && !io.connecting && core.wants_connect(i)) {
@@ -138,7 +151,7 @@ awaitable<void> writer(std::shared_ptr<Shared> s, int i) {
     }
     if (io.socket && !core.output(i).empty()) {
       // Taken, not viewed: the core may append to its buffer while the write runs.
-      const Bytes chunk = core.take_output(i);
+      core.take_output(i, chunk);
       auto sock = io.socket;
       auto [ec, n] = co_await asio::async_write(*sock, asio::buffer(chunk), use_tuple);
       if (s->stopped) break;
@@ -148,7 +161,7 @@ awaitable<void> writer(std::shared_ptr<Shared> s, int i) {
       s->kick();
       continue;
     }
-    if (io.socket && core.wants_close(i)) {
+    if (io.socket && core.wants_close(i) && !io.handed_off && !io.direct_writing) {
       std::error_code ignored;
       io.socket->shutdown(tcp::socket::shutdown_both, ignored);
       io.socket->close(ignored);
@@ -167,17 +180,24 @@ awaitable<void> writer(std::shared_ptr<Shared> s, int i) {
 
 awaitable<void> reader(std::shared_ptr<Shared> s, int i) {
   Shared::SlotIo& io = *s->slots[static_cast<std::size_t>(i)];
-  Bytes buf(kReadChunk);
+  // Uninitialised: each read writes before anyone reads.
+  const auto buf = std::make_unique_for_overwrite<Byte[]>(kReadChunk);
   while (!s->stopped) {
+    if (s->core.stream_direct(i)) {
+      // From here on HencStream::read_some reads this socket; wake it.
+      io.handed_off = true;
+      s->readable.cancel();
+      co_return;
+    }
     auto sock = io.socket;
     if (!sock || !s->core.can_receive(i) || s->core.state() == ClientCore::State::closed) {
       co_await wait(io.wake_reader);
       continue;
     }
-    auto [ec, n] = co_await sock->async_read_some(asio::buffer(buf), use_tuple);
+    auto [ec, n] = co_await sock->async_read_some(asio::buffer(buf.get(), kReadChunk), use_tuple);
     if (s->stopped) break;
     if (io.socket != sock) continue;  // replaced or closed while reading
-    if (n > 0) s->core.receive(i, ByteView(buf.data(), n), DialClock::now());
+    if (n > 0) s->core.receive(i, ByteView(buf.get(), n), DialClock::now());
     if (ec) {
       s->core.receive_eof(i, DialClock::now());
       // Nothing more comes from this socket; the writer closes it when the core says so.
@@ -215,14 +235,44 @@ class HencStream final : public ByteStream {
 
   awaitable<std::size_t> read_some(std::span<Byte> buf, std::error_code& ec) override {
     std::shared_ptr<Shared> s = s_;
+    if (buf.empty()) co_return 0;
     for (;;) {
       ByteView in = s->core.input();
       if (!in.empty()) {
         const std::size_t n = std::min(in.size(), buf.size());
         std::copy_n(in.begin(), n, buf.begin());
+        const bool was_full = !s->core.can_receive(0);
         s->core.consume_input(n);
-        s->kick();  // readers paused by back-pressure may go on
+        if (was_full) s->kick();  // readers paused by back-pressure may go on
         co_return n;
+      }
+      Shared::SlotIo& get = *s->slots[0];
+      if (get.handed_off && get.socket && !s->stopped) {
+        // LongLived, nothing buffered: read the GET body into `buf` itself, the one copy a TCP
+        // stream makes too.
+        auto sock = get.socket;  // alive until the read completes, even if closed meanwhile
+        if (s->core.state() == ClientCore::State::closed) {
+          // Over (the POST failed, the relay closed, close()): what the relay sent before and
+          // is already here still counts, the rest is not waited for.
+          std::error_code dec;
+          std::size_t n = 0;
+          if (sock->available(dec) > 0 && !dec)
+            n = sock->read_some(asio::buffer(buf.data(), buf.size()), dec);
+          if (n > 0) co_return n;
+          hand_back();
+          continue;
+        }
+        get.reading_direct = true;
+        auto [rec, n] =
+            co_await sock->async_read_some(asio::buffer(buf.data(), buf.size()), use_tuple);
+        get.reading_direct = false;
+        if (n > 0 && !s->stopped) co_return n;
+        // operation_aborted: kick() cancelled the read because the core closed.
+        if (rec && rec != asio::error::operation_aborted && !s->stopped && get.socket == sock) {
+          s->core.receive_eof(0, DialClock::now());
+          s->kick();
+        }
+        continue;
       }
       if (s->core.state() == ClientCore::State::closed || s->stopped) {
         ec = s->core.error() ? s->core.error() : make_error_code(asio::error::eof);
@@ -236,6 +286,28 @@ class HencStream final : public ByteStream {
     std::shared_ptr<Shared> s = s_;
     if (s->core.state() == ClientCore::State::closed || s->stopped) {
       ec = s->core.error() ? s->core.error() : make_error_code(asio::error::broken_pipe);
+      co_return;
+    }
+    std::shared_ptr<tcp::socket> post = s->slots.size() > 1 ? s->slots[1]->socket : nullptr;
+    if (post && s->core.send_direct(data.size())) {
+      // LongLived with nothing queued on the POST: write from the engine's buffer, no copy.
+      Shared::SlotIo& io = *s->slots[1];
+      io.direct_writing = true;
+      auto [wec, n] =
+          co_await asio::async_write(*post, asio::buffer(data.data(), data.size()), use_tuple);
+      io.direct_writing = false;
+      if (s->stopped) {
+        ec = make_error_code(asio::error::broken_pipe);
+        co_return;
+      }
+      s->core.wrote(1);
+      // As in writer(): a failed write means the peer went away.
+      if (wec && s->slots[1]->socket == post) s->core.receive_eof(1, DialClock::now());
+      // The slot's writer may be waiting for this write to end before it closes.
+      if (s->core.state() == ClientCore::State::closed) {
+        s->kick();
+        if (s->core.error()) ec = s->core.error();
+      }
       co_return;
     }
     s->core.send(data, DialClock::now());
@@ -254,6 +326,7 @@ class HencStream final : public ByteStream {
     if (s_->stream_closed) return;
     s_->stream_closed = true;
     s_->core.close(DialClock::now());
+    hand_back();
     s_->kick();
     // Bound the flush: whatever is still open after the grace period is closed hard.
     std::shared_ptr<Shared> s = s_;
@@ -268,6 +341,18 @@ class HencStream final : public ByteStream {
   }
 
  private:
+  // Done with the GET socket: the slot's writer closes it when the core says so.
+  void hand_back() {
+    Shared::SlotIo& get = *s_->slots[0];
+    if (!get.handed_off) return;
+    get.handed_off = false;
+    if (get.reading_direct && get.socket) {
+      std::error_code ignored;
+      get.socket->cancel(ignored);
+    }
+    s_->kick();
+  }
+
   std::shared_ptr<Shared> s_;
 };
 

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <ctime>
 #include <list>
 #include <map>
+#include <memory>
 
 #include "net/tcp.hpp"
 #include "net/tcp_stream.hpp"
@@ -17,7 +19,14 @@ using henc::RelayCore;
 
 namespace {
 
+// A connection reads with a small buffer of its own (request heads, and the first bytes of a
+// body) and switches to a kReadChunk one only while reads keep filling it: idle KeepAlive and
+// LongLived GET connections hold no large buffer.
+constexpr std::size_t kSmallRead = 4096;
 constexpr std::size_t kReadChunk = 256 * 1024;
+// The writer keeps its buffer between writes (take_output swaps it with the core's) unless a
+// write made it larger than this.
+constexpr std::size_t kKeepWriteBuffer = 256 * 1024;
 // VcStream::write_all waits while this much SSTP output is queued for one client.
 constexpr std::size_t kVcHighWater = 1 << 20;
 
@@ -50,10 +59,22 @@ struct HttpListener::State : std::enable_shared_from_this<State> {
     asio::steady_timer wake;
     std::string peer;
     bool done = false;
+    // A LongLived POST of an established VC: its reader stopped, the VC's stream reads the
+    // socket straight into the SSTP engine's buffer (RelayCore::post_direct) and hands it back
+    // when it has read what arrived before the VC ended; only then does the writer close it.
+    bool handed_off = false;
+    // The VC's stream is writing to the socket from the SSTP engine's buffer
+    // (RelayCore::vc_send_direct): the writer neither writes nor closes meanwhile.
+    bool direct_writing = false;
   };
   struct VcIo {
     explicit VcIo(asio::io_context& i) : wake(i) {}
     asio::steady_timer wake;
+    // The LongLived POST connection handed to this VC's stream, and whether the stream is
+    // waiting in a read on it.
+    RelayCore::ConnId post_id = 0;
+    std::shared_ptr<ConnIo> post;
+    bool reading_post = false;
   };
 
   asio::io_context& io;
@@ -90,6 +111,7 @@ class VcStream final : public net::ByteStream {
   net::awaitable<std::size_t> read_some(std::span<Byte> buf, std::error_code& ec) override {
     auto s = s_;
     auto io = io_;
+    if (buf.empty()) co_return 0;
     for (;;) {
       ByteView in = s->core.vc_input(v_);
       if (!in.empty()) {
@@ -98,6 +120,33 @@ class VcStream final : public net::ByteStream {
         s->core.vc_consume(v_, n, Clock::now());
         s->pump();
         co_return n;
+      }
+      if (!closed_ && io->post) {
+        // LongLived, nothing buffered: read the POST body into `buf` itself, the one copy a
+        // TCP stream makes too. The core only counts the bytes (§3.4).
+        std::shared_ptr<HttpListener::State::ConnIo> post = io->post;
+        auto socket = post->socket;  // alive until the read completes, even if closed
+        if (s->core.vc_finished(v_)) {
+          // The VC ended (the GET closed, a renewal, the budget): what the client sent before
+          // and is already here still counts, the rest is not waited for.
+          std::error_code dec;
+          std::size_t n = 0;
+          if (!post->done && socket->available(dec) > 0 && !dec)
+            n = socket->read_some(asio::buffer(buf.data(), buf.size()), dec);
+          if (n > 0 && s->core.vc_received_direct(v_, n, Clock::now())) co_return n;
+          hand_back();
+          continue;
+        }
+        io->reading_post = true;
+        auto [rec, n] =
+            co_await socket->async_read_some(asio::buffer(buf.data(), buf.size()), net::use_tuple);
+        io->reading_post = false;
+        if (n > 0 && !closed_ && s->core.vc_received_direct(v_, n, Clock::now())) co_return n;
+        // operation_aborted: pump() cancelled the read because the VC ended.
+        if (rec && rec != asio::error::operation_aborted)
+          s->core.receive_eof(io->post_id, Clock::now());
+        s->pump();
+        continue;
       }
       if (closed_ || s->core.vc_finished(v_)) {
         ec = asio::error::eof;
@@ -114,6 +163,24 @@ class VcStream final : public net::ByteStream {
       ec = asio::error::broken_pipe;
       co_return;
     }
+    if (const RelayCore::ConnId id = s->core.vc_send_direct(v_, data.size())) {
+      // LongLived with nothing queued on the GET: write from the engine's buffer, no copy.
+      if (auto it = s->conns.find(id); it != s->conns.end() && !it->second->done) {
+        std::shared_ptr<HttpListener::State::ConnIo> get = it->second;
+        auto socket = get->socket;
+        get->direct_writing = true;
+        auto [wec, n] = co_await asio::async_write(*socket, asio::buffer(data.data(), data.size()),
+                                                   net::use_tuple);
+        get->direct_writing = false;
+        get->wake.cancel();  // its writer waited for this write to end
+        s->core.wrote(id);
+        if (wec) s->finish(id, *get);
+        s->pump();
+        if (wec) ec = asio::error::broken_pipe;
+        co_return;
+      }
+      s->core.wrote(id);  // not reached: the core's connections are the listener's
+    }
     s->core.vc_send(v_, data, Clock::now());
     s->pump();
     while (s->core.vc_backlog(v_) > kVcHighWater) {
@@ -129,6 +196,7 @@ class VcStream final : public net::ByteStream {
     if (closed_) return;
     closed_ = true;
     s_->core.vc_close(v_, Clock::now());
+    hand_back();
     io_->wake.cancel();
     s_->vcs.erase(v_);
     s_->pump();
@@ -137,6 +205,18 @@ class VcStream final : public net::ByteStream {
   std::string describe() const override { return description_; }
 
  private:
+  // Done with the POST connection: its writer closes it (now, if the core says so).
+  void hand_back() {
+    if (!io_->post) return;
+    io_->post->handed_off = false;
+    io_->post->wake.cancel();
+    if (io_->reading_post) {
+      std::error_code ignored;
+      io_->post->socket->cancel(ignored);
+    }
+    io_->post.reset();
+  }
+
   std::shared_ptr<HttpListener::State> s_;
   RelayCore::VcId v_;
   std::shared_ptr<HttpListener::State::VcIo> io_;
@@ -162,7 +242,15 @@ void HttpListener::State::pump() {
   }
   for (auto id : dv) {
     auto it = vcs.find(id);
-    if (it != vcs.end()) it->second->wake.cancel();
+    if (it == vcs.end()) continue;
+    VcIo& v = *it->second;
+    v.wake.cancel();
+    if (v.reading_post && v.post && core.vc_finished(id)) {
+      // The stream waits for more POST bytes of a VC that is over: stop waiting (it then
+      // takes what already arrived, and ends).
+      std::error_code ignored;
+      v.post->socket->cancel(ignored);
+    }
   }
   if (core.next_deadline() < armed) timer.cancel();
 }
@@ -200,13 +288,19 @@ void HttpListener::State::finish(RelayCore::ConnId id, ConnIo& c) {
 
 net::awaitable<void> HttpListener::State::writer(RelayCore::ConnId id, std::shared_ptr<ConnIo> c) {
   auto self = shared_from_this();
+  Bytes chunk;
   while (!c->done) {
+    if (c->direct_writing || c->handed_off) {
+      co_await wait(c->wake);  // the VC's stream uses the socket; it wakes us when done
+      continue;
+    }
     if (!core.output(id).empty()) {
       // Taken, not viewed: the core may append to its buffer while the write runs.
-      const Bytes chunk = core.take_output(id);
+      core.take_output(id, chunk);
       pump();
       auto [ec, n] = co_await asio::async_write(*c->socket, asio::buffer(chunk), net::use_tuple);
       if (!c->done) core.wrote(id);
+      if (chunk.capacity() > kKeepWriteBuffer) Bytes().swap(chunk);
       pump();
       if (ec) {
         finish(id, *c);
@@ -224,16 +318,36 @@ net::awaitable<void> HttpListener::State::writer(RelayCore::ConnId id, std::shar
 
 net::awaitable<void> HttpListener::State::reader(RelayCore::ConnId id, std::shared_ptr<ConnIo> c) {
   auto self = shared_from_this();
-  Bytes buf(kReadChunk);
+  std::array<Byte, kSmallRead> small;  // uninitialised: the read writes before anyone reads
+  std::unique_ptr<Byte[]> big;         // while reads keep filling the buffer
   bool eof = false;
   while (!c->done) {
+    if (!eof && core.post_direct(id)) {
+      if (auto it = vcs.find(core.conn_vc(id)); it != vcs.end()) {
+        // From here on the VC's stream reads this socket (VcStream::read_some); wake it.
+        c->handed_off = true;
+        it->second->post_id = id;
+        it->second->post = c;
+        it->second->wake.cancel();
+        co_return;
+      }
+    }
     if (eof || !core.can_receive(id)) {
+      big.reset();
       co_await wait(c->wake);
       continue;
     }
-    auto [ec, n] = co_await c->socket->async_read_some(asio::buffer(buf), net::use_tuple);
+    const std::span<Byte> buf =
+        big ? std::span<Byte>(big.get(), kReadChunk) : std::span<Byte>(small);
+    auto [ec, n] =
+        co_await c->socket->async_read_some(asio::buffer(buf.data(), buf.size()), net::use_tuple);
     if (c->done) break;
     if (n > 0) core.receive(id, ByteView(buf.data(), n), Clock::now());
+    if (!big && n == buf.size()) {
+      big = std::make_unique_for_overwrite<Byte[]>(kReadChunk);
+    } else if (big && n < buf.size()) {
+      big.reset();
+    }
     if (ec) {
       core.receive_eof(id, Clock::now());
       eof = true;
@@ -276,7 +390,7 @@ HttpListener::~HttpListener() {
   }
 }
 
-void HttpListener::listen(const net::HostPort& where) {
+tcp::endpoint HttpListener::listen(const net::HostPort& where) {
   s_->acceptors.push_back(net::listen_tcp(s_->io.get_executor(), where));
   auto& a = s_->acceptors.back();
   std::fprintf(stderr, "listening on %s (http)\n", net::to_string(a.local_endpoint()).c_str());
@@ -290,6 +404,7 @@ void HttpListener::listen(const net::HostPort& where) {
           },
           [](const std::error_code& ec) { spdlog::warn("accept failed: {}", ec.message()); }),
       asio::detached);
+  return a.local_endpoint();
 }
 
 void HttpListener::stop() {

@@ -23,8 +23,9 @@ class HttpListener {
   HttpListener& operator=(const HttpListener&) = delete;
 
   // Opens one listening socket; throws std::system_error naming the address. Prints
-  // "listening on ADDR (http)" to stderr for scripts.
-  void listen(const net::HostPort& where);
+  // "listening on ADDR (http)" to stderr for scripts, and returns that address (port 0 asks
+  // for a free one).
+  asio::ip::tcp::endpoint listen(const net::HostPort& where);
   // Stops accepting; open virtual connections end with their SSTP connections.
   void stop();
 

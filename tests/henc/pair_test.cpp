@@ -100,6 +100,71 @@ TEST(PairLongLived, RelayClosesAtItsBudget) {
   EXPECT_EQ(p.client.state(), ClientCore::State::closed);
 }
 
+TEST(PairLongLived, ClientGoesDirectOnceEstablished) {
+  ClientOptions co = client_options(Mode::long_lived);
+  co.budget = 4096;
+  Pair p(Mode::long_lived, {}, co);
+  EXPECT_FALSE(p.client.stream_direct(0));
+  EXPECT_FALSE(p.client.send_direct(10));  // not established: send() queues
+  p.run();
+  ASSERT_EQ(p.client.state(), ClientCore::State::established);
+  EXPECT_TRUE(p.client.stream_direct(0));
+  EXPECT_FALSE(p.client.stream_direct(1));  // the POST only ever carries an error answer
+  // 4000 bytes written by the caller itself: counted, not queued.
+  ASSERT_TRUE(p.client.send_direct(4000));
+  EXPECT_TRUE(p.client.output(1).empty());
+  EXPECT_EQ(p.client.send_backlog(), 4000u);
+  // While that write runs, more bytes queue behind it; they go after it.
+  EXPECT_FALSE(p.client.send_direct(10));
+  p.client.send(as_bytes("abc"), p.now);
+  EXPECT_EQ(std::string(as_chars(p.client.output(1))), "abc");
+  p.client.wrote(1);
+  EXPECT_EQ(p.client.send_backlog(), 3u);
+}
+
+TEST(PairLongLived, ClientDirectSendKeepsTheBudget) {
+  ClientOptions co = client_options(Mode::long_lived);
+  co.budget = 4096;
+  Pair p(Mode::long_lived, {}, co);
+  p.run();
+  ASSERT_EQ(p.client.state(), ClientCore::State::established);
+  EXPECT_FALSE(p.client.send_direct(4075));  // 22 + 4075 > 4096: send() renews
+  ASSERT_TRUE(p.client.send_direct(4074));
+  p.client.wrote(1);
+  EXPECT_FALSE(p.client.send_direct(1));
+  p.client.send(as_bytes("x"), p.now);
+  EXPECT_EQ(p.client.error(), errc::renew);
+}
+
+TEST(PairKeepAlive, NoDirectPaths) {
+  Pair p(Mode::keep_alive);
+  p.run();
+  ASSERT_EQ(p.client.state(), ClientCore::State::established);
+  EXPECT_FALSE(p.client.stream_direct(0));
+  EXPECT_FALSE(p.client.send_direct(10));
+}
+
+// The client's input keeps its order when the SSTP side reads less than arrived each time.
+TEST(PairLongLived, ClientInputKeepsOrderAcrossPartialReads) {
+  Pair p(Mode::long_lived);
+  p.run();
+  ASSERT_EQ(p.vcs.size(), 1u);
+  std::string sent, got;
+  for (int i = 0; i < 100; ++i) {
+    std::string chunk(3000 + i, static_cast<char>('A' + i % 26));
+    chunk[0] = static_cast<char>(i);
+    p.relay.vc_send(p.vcs[0], as_bytes(chunk), p.now);
+    p.run();
+    sent += chunk;
+    ByteView in = p.client.input();
+    const std::size_t n = in.size() / 2;
+    got.append(as_chars(in.first(n)));
+    p.client.consume_input(n);
+  }
+  got += p.client_input();
+  EXPECT_TRUE(got == sent) << got.size() << " of " << sent.size();
+}
+
 TEST(PairPolling, IdlePollsBackOffAndCarryNoops) {
   Pair p(Mode::polling);
   p.client.send(as_bytes("CONNECT"), p.now);

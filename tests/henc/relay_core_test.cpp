@@ -111,6 +111,146 @@ TEST_F(RelayFixture, LongLivedPairsEitherOrderAndRejectsDuplicates) {
   EXPECT_EQ(std::string(as_chars(relay.output(get))), "xyz");
 }
 
+// An established LongLived VC as RelayFixture sees it: its GET and POST connections, the GET
+// answer already taken.
+struct LongLivedVc {
+  RelayCore::ConnId get = 0, post = 0;
+  RelayCore::VcId vc = 0;
+};
+
+LongLivedVc establish_long_lived(RelayFixture& f, const std::string& ccl = "2147479552") {
+  LongLivedVc l;
+  l.post = f.open();
+  f.send(l.post, RelayFixture::request("POST", RelayFixture::ll(kGuid, ccl),
+                                       "Content-Length: " + ccl + "\r\n") +
+                     std::string(kEcho));
+  l.get = f.open();
+  f.send(l.get, RelayFixture::request("GET", RelayFixture::ll(kGuid, ccl)));
+  auto vcs = f.relay.take_new_vcs();
+  if (vcs.size() == 1) l.vc = vcs[0];
+  return l;
+}
+
+TEST_F(RelayFixture, LongLivedPostGoesDirectOnceEstablished) {
+  auto post = open();
+  send(post, request("POST", ll(), "Content-Length: 2147479552\r\n") + std::string(kEcho));
+  EXPECT_FALSE(relay.post_direct(post));  // no GET yet: not established
+  auto get = open();
+  send(get, request("GET", ll()));
+  auto vcs = relay.take_new_vcs();
+  ASSERT_EQ(vcs.size(), 1u);
+  EXPECT_TRUE(relay.post_direct(post));
+  EXPECT_FALSE(relay.post_direct(get));
+  EXPECT_EQ(relay.conn_vc(post), vcs[0]);
+  EXPECT_TRUE(relay.vc_received_direct(vcs[0], 1000, now));
+  EXPECT_FALSE(relay.vc_finished(vcs[0]));
+  relay.vc_close(vcs[0], now);
+  EXPECT_FALSE(relay.post_direct(post));
+}
+
+// The GET closes while bytes the client sent before are still unread on the POST: they are
+// taken (as receive() keeps what it read in vc_input()), until the POST connection is released.
+TEST_F(RelayFixture, LongLivedDirectBytesAfterTheGetClosed) {
+  LongLivedVc l = establish_long_lived(*this);
+  ASSERT_NE(l.vc, 0u);
+  relay.receive_eof(l.get, now);
+  EXPECT_TRUE(relay.vc_finished(l.vc));
+  EXPECT_TRUE(relay.closing(l.post));
+  EXPECT_FALSE(relay.post_direct(l.post));
+  EXPECT_TRUE(relay.vc_received_direct(l.vc, 100, now));
+  relay.release(l.post, now);
+  EXPECT_FALSE(relay.vc_received_direct(l.vc, 100, now));
+}
+
+TEST_F(RelayFixture, LongLivedDirectBytesWaitForBufferedOnes) {
+  LongLivedVc l = establish_long_lived(*this);
+  ASSERT_NE(l.vc, 0u);
+  send(l.post, "abcdef");  // read by the listener before it handed the socket over
+  // Bytes read past them would overtake them: refused until the input is drained.
+  EXPECT_FALSE(relay.vc_received_direct(l.vc, 10, now));
+  relay.vc_consume(l.vc, 4, now);
+  EXPECT_EQ(std::string(as_chars(relay.vc_input(l.vc))), "ef");
+  EXPECT_FALSE(relay.vc_received_direct(l.vc, 10, now));
+  relay.vc_consume(l.vc, 2, now);
+  EXPECT_TRUE(relay.vc_received_direct(l.vc, 10, now));
+  EXPECT_FALSE(relay.vc_finished(l.vc));
+}
+
+TEST_F(RelayFixture, LongLivedDirectBytesCountAgainstTheBudget) {
+  LongLivedVc l = establish_long_lived(*this, "1024");
+  ASSERT_NE(l.vc, 0u);
+  EXPECT_TRUE(relay.vc_received_direct(l.vc, 1000, now));  // 22 + 1000
+  EXPECT_TRUE(relay.vc_received_direct(l.vc, 2, now));     // 1024: exactly the budget
+  EXPECT_FALSE(relay.vc_received_direct(l.vc, 1, now));    // §3.4: one more is an error
+  EXPECT_TRUE(relay.vc_finished(l.vc));
+  EXPECT_EQ(relay.vc_error(l.vc), errc::budget_exceeded);
+  EXPECT_FALSE(relay.vc_received_direct(l.vc, 1, now));  // nothing more after that
+  EXPECT_TRUE(relay.closing(l.post));
+  EXPECT_TRUE(relay.closing(l.get));
+}
+
+TEST_F(RelayFixture, LongLivedDirectSendKeepsOrderAndBudget) {
+  LongLivedVc l = establish_long_lived(*this, "1024");
+  ASSERT_NE(l.vc, 0u);
+  // The answer head and echo were consumed by send(); nothing is queued or being written.
+  const RelayCore::ConnId g = relay.vc_send_direct(l.vc, 100);
+  EXPECT_EQ(g, l.get);
+  EXPECT_EQ(relay.vc_backlog(l.vc), 100u);
+  EXPECT_TRUE(relay.output(l.get).empty());
+  // While that write runs, more bytes queue behind it.
+  EXPECT_EQ(relay.vc_send_direct(l.vc, 3), 0u);
+  relay.vc_send(l.vc, as_bytes("xyz"), now);
+  EXPECT_EQ(std::string(as_chars(relay.output(l.get))), "xyz");
+  EXPECT_EQ(relay.vc_backlog(l.vc), 103u);
+  relay.wrote(l.get);
+  EXPECT_EQ(relay.vc_backlog(l.vc), 3u);
+  EXPECT_EQ(relay.vc_send_direct(l.vc, 3), 0u);  // "xyz" must go first
+  Bytes out;
+  relay.take_output(l.get, out);
+  EXPECT_EQ(std::string(as_chars(out)), "xyz");
+  relay.wrote(l.get);
+  // 22 + 100 + 3 sent: 899 more fit, 900 do not (vc_send then renews, §3.4).
+  EXPECT_EQ(relay.vc_send_direct(l.vc, 900), 0u);
+  EXPECT_EQ(relay.vc_send_direct(l.vc, 899), l.get);
+  relay.wrote(l.get);
+  relay.vc_send(l.vc, as_bytes("!"), now);
+  EXPECT_TRUE(relay.vc_finished(l.vc));
+  EXPECT_EQ(relay.vc_error(l.vc), errc::renew);
+}
+
+TEST_F(RelayFixture, TakeOutputSwapsBuffers) {
+  auto c = open();
+  relay.receive(c, as_bytes(request("GET", "/favicon.ico")), now);
+  const std::string all(as_chars(relay.output(c)));
+  relay.consume(c, 9);  // "HTTP/1.0 " already written
+  Bytes into = {1, 2, 3};
+  relay.take_output(c, into);
+  EXPECT_EQ(std::string(as_chars(into)), all.substr(9));
+  EXPECT_TRUE(relay.output(c).empty());
+  relay.take_output(c, into);
+  EXPECT_TRUE(into.empty());
+}
+
+// A reader slower than the client: the unread bytes come out in order however reads and
+// appends interleave (the buffer drops what was read instead of growing).
+TEST_F(RelayFixture, VcInputKeepsOrderAcrossPartialReads) {
+  LongLivedVc l = establish_long_lived(*this);
+  ASSERT_NE(l.vc, 0u);
+  std::string sent, got;
+  for (int i = 0; i < 200; ++i) {
+    std::string chunk(1000 + i, static_cast<char>('a' + i % 26));
+    chunk[0] = static_cast<char>(i);
+    send(l.post, chunk);
+    sent += chunk;
+    ByteView in = relay.vc_input(l.vc);
+    const std::size_t n = in.size() * 2 / 3;  // always leave some behind
+    got.append(as_chars(in.first(n)));
+    relay.vc_consume(l.vc, n, now);
+  }
+  got.append(as_chars(relay.vc_input(l.vc)));
+  EXPECT_TRUE(got == sent) << got.size() << " of " << sent.size();
+}
+
 TEST_F(RelayFixture, LongLivedBadEchoCloses) {
   auto get = open();
   send(get, request("GET", ll()));
