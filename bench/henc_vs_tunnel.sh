@@ -182,7 +182,7 @@ run_httptunnel() {  # sets NS: grove's SSTP stream carried by htc ~ squid ~ hts 
 }
 
 echo "henc_vs_tunnel: $SIZE_MIB MiB, $RUNS runs per case, squid $(squid -v | head -1 | awk '{print $4}'), $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1 /proc/loadavg)"
-declare -A RESULT
+declare -A RESULT BOUND
 for mode in $MODES; do
   times=()
   cpus=()
@@ -202,16 +202,27 @@ for mode in $MODES; do
   printf '%-11s %8s MB/s  (median of %d: %s s)\n' "$mode" "${RESULT[$mode]}" "${#times[@]}" \
     "$(printf '%s\n' "${times[@]}" | awk '{printf "%.2f ", $1 / 1e9}')"
   if [[ ${#cpus[@]} -gt 0 ]]; then
-    printf '%-11s CPU s, medians: grove send %s, groved %s, squid %s\n' "" \
-      "$(printf '%s\n' "${cpus[@]}" | awk '{print $1}' | median)" \
-      "$(printf '%s\n' "${cpus[@]}" | awk '{print $2}' | median)" \
-      "$(printf '%s\n' "${cpus[@]}" | awk '{print $3}' | median)"
+    c1=$(printf '%s\n' "${cpus[@]}" | awk '{print $1}' | median)
+    c2=$(printf '%s\n' "${cpus[@]}" | awk '{print $2}' | median)
+    c3=$(printf '%s\n' "${cpus[@]}" | awk '{print $3}' | median)
+    # The shortest time these three processes can take on this machine: no faster than the
+    # busiest one alone, nor than all their CPU spread over every core.
+    BOUND[$mode]=$(awk -v a="$c1" -v b="$c2" -v c="$c3" -v n="$(nproc)" 'BEGIN {
+      m = a; if (b > m) m = b; if (c > m) m = c; s = (a + b + c) / n; printf "%.3f", (s > m) ? s : m }')
+    printf '%-11s CPU s, medians: grove send %s, groved %s, squid %s; %d-core bound %s s\n' "" \
+      "$c1" "$c2" "$c3" "$(nproc)" "${BOUND[$mode]}"
   fi
 done
 if [[ -n ${RESULT[tunnel]:-} ]]; then
   for mode in keepalive longlived polling httptunnel; do
     [[ -n ${RESULT[$mode]:-} ]] || continue
-    printf '%-11s / tunnel = %sx\n' "$mode" "$(awk -v a="${RESULT[$mode]}" -v b="${RESULT[tunnel]}" 'BEGIN {printf "%.2f", a / b}')"
+    printf '%-11s / tunnel = %sx' "$mode" "$(awk -v a="${RESULT[$mode]}" -v b="${RESULT[tunnel]}" 'BEGIN {printf "%.2f", a / b}')"
+    # The best this mode could do against the tunnel as measured, with its CPU as measured.
+    if [[ -n ${BOUND[$mode]:-} ]]; then
+      printf '  (at most %sx with this CPU on %d cores)' "$(awk -v t="${RESULT[tunnel]}" \
+        -v b="${BOUND[$mode]}" -v mib="$SIZE_MIB" 'BEGIN {printf "%.2f", mib * 1048576 / 1e6 / b / t}')" "$(nproc)"
+    fi
+    echo
   done
 fi
 echo "load at the end $(cut -d' ' -f1 /proc/loadavg)"
