@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <stdexcept>
 
 #include "auth/grove_auth.hpp"
@@ -79,6 +80,7 @@ struct Shared {
   asio::steady_timer grace;
   bool stopped = false;        // everything torn down
   bool stream_closed = false;  // close() was called
+  bool lingering = false;      // linger_get() holds the GET until the relay closes it
 
   HostPort tcp_target() const { return config.proxy ? config.proxy->proxy : config.relay; }
 
@@ -178,6 +180,30 @@ awaitable<void> writer(std::shared_ptr<Shared> s, int i) {
   }
 }
 
+// LongLived after close(): the POST carries the last SSTP bytes (ConnectClose, the last
+// acknowledgements) and closes first. Through a proxy the GET's close can overtake them, and a
+// relay that ends the virtual connection on it never reads them: the messages acknowledged
+// there would come again next time. So the GET stays open, its bytes discarded (the SSTP side
+// is done), until the relay closes it after reading the POST; kCloseGrace bounds the wait.
+awaitable<void> linger_get(std::shared_ptr<Shared> s) {
+  Shared::SlotIo& get = *s->slots[0];
+  // The stream's own read, if one was waiting, ends first (kick() cancelled it).
+  asio::steady_timer pause(s->ex);
+  while (get.reading_direct && !s->stopped) {
+    pause.expires_after(std::chrono::milliseconds(1));
+    co_await pause.async_wait(use_tuple);
+  }
+  auto sock = get.socket;
+  std::array<Byte, 4096> discard;
+  while (sock && !s->stopped && get.socket == sock) {
+    auto [ec, n] = co_await sock->async_read_some(asio::buffer(discard), use_tuple);
+    if (ec) break;
+  }
+  s->lingering = false;
+  get.handed_off = false;  // the writer closes the GET now
+  s->kick();
+}
+
 awaitable<void> reader(std::shared_ptr<Shared> s, int i) {
   Shared::SlotIo& io = *s->slots[static_cast<std::size_t>(i)];
   // Uninitialised: each read writes before anyone reads.
@@ -259,6 +285,10 @@ class HencStream final : public ByteStream {
           if (sock->available(dec) > 0 && !dec)
             n = sock->read_some(asio::buffer(buf.data(), buf.size()), dec);
           if (n > 0) co_return n;
+          if (s->lingering) {  // linger_get() has the socket now
+            ec = make_error_code(asio::error::eof);
+            co_return 0;
+          }
           hand_back();
           continue;
         }
@@ -326,7 +356,14 @@ class HencStream final : public ByteStream {
     if (s_->stream_closed) return;
     s_->stream_closed = true;
     s_->core.close(DialClock::now());
-    hand_back();
+    Shared::SlotIo& get = *s_->slots[0];
+    if (s_->core.mode() == henc::Mode::long_lived && get.handed_off && get.socket &&
+        !s_->core.error() && !s_->stopped) {
+      s_->lingering = true;
+      asio::co_spawn(s_->ex, linger_get(s_), asio::detached);
+    } else {
+      hand_back();
+    }
     s_->kick();
     // Bound the flush: whatever is still open after the grace period is closed hard.
     std::shared_ptr<Shared> s = s_;
