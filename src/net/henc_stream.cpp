@@ -151,8 +151,9 @@ awaitable<void> writer(std::shared_ptr<Shared> s, int i) {
       s->kick();
       continue;
     }
-    if (io.socket && !core.output(i).empty()) {
-      // Taken, not viewed: the core may append to its buffer while the write runs.
+    if (io.socket && !core.output(i).empty() && !io.direct_writing) {
+      // Taken, not viewed: the core may append to its buffer while the write runs. Never
+      // beside write_all's direct write: two writes at once would interleave on the socket.
       core.take_output(i, chunk);
       auto sock = io.socket;
       auto [ec, n] = co_await asio::async_write(*sock, asio::buffer(chunk), use_tuple);
@@ -184,7 +185,9 @@ awaitable<void> writer(std::shared_ptr<Shared> s, int i) {
 // acknowledgements) and closes first. Through a proxy the GET's close can overtake them, and a
 // relay that ends the virtual connection on it never reads them: the messages acknowledged
 // there would come again next time. So the GET stays open, its bytes discarded (the SSTP side
-// is done), until the relay closes it after reading the POST; kCloseGrace bounds the wait.
+// is done), until the relay closes it after reading the POST (about one round trip), or for
+// kLingerMax at most: a relay or proxy that never closes it costs an exit that much.
+constexpr std::chrono::seconds kLingerMax{2};
 awaitable<void> linger_get(std::shared_ptr<Shared> s) {
   Shared::SlotIo& get = *s->slots[0];
   // The stream's own read, if one was waiting, ends first (kick() cancelled it).
@@ -194,11 +197,18 @@ awaitable<void> linger_get(std::shared_ptr<Shared> s) {
     co_await pause.async_wait(use_tuple);
   }
   auto sock = get.socket;
+  asio::steady_timer limit(s->ex);
+  limit.expires_after(kLingerMax);
+  limit.async_wait([sock](std::error_code ec) {
+    std::error_code ignored;
+    if (!ec && sock) sock->cancel(ignored);  // ends the read below
+  });
   std::array<Byte, 4096> discard;
   while (sock && !s->stopped && get.socket == sock) {
     auto [ec, n] = co_await sock->async_read_some(asio::buffer(discard), use_tuple);
     if (ec) break;
   }
+  limit.cancel();
   s->lingering = false;
   get.handed_off = false;  // the writer closes the GET now
   s->kick();
@@ -280,15 +290,15 @@ class HencStream final : public ByteStream {
         if (s->core.state() == ClientCore::State::closed) {
           // Over (the POST failed, the relay closed, close()): what the relay sent before and
           // is already here still counts, the rest is not waited for.
+          if (s->lingering) {  // linger_get() has the socket now: one reader at a time
+            ec = make_error_code(asio::error::eof);
+            co_return 0;
+          }
           std::error_code dec;
           std::size_t n = 0;
           if (sock->available(dec) > 0 && !dec)
             n = sock->read_some(asio::buffer(buf.data(), buf.size()), dec);
           if (n > 0) co_return n;
-          if (s->lingering) {  // linger_get() has the socket now
-            ec = make_error_code(asio::error::eof);
-            co_return 0;
-          }
           hand_back();
           continue;
         }

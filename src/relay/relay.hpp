@@ -53,6 +53,8 @@ class Relay {
   // their registered devices, or the identity's pending queue) durably in one transaction,
   // then calls `done(ok, over_quota)` with the indexes of targets refused for quota (§10.8).
   // A live copy whose recipient has a backlog pauses reading on `from` (live back-pressure).
+  // `targets`, `resource_url` and `header` may live in the caller's session, which `done` can
+  // erase: route reads them only before it calls `done`.
   void route(ClientConn& from, const std::string& resource_url,
              const std::vector<RouteTarget>& targets, const sstp::Message& header,
              std::shared_ptr<Bytes> data, bool fanout,

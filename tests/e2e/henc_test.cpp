@@ -115,11 +115,8 @@ TEST_F(HencE2E, ThroughSquidWithBasicEveryModeAnd20MB) {
 }
 
 // The other direction: 20 MiB stored for bob reach him over one HTTP mode through squid (the
-// relay streams GET bodies, the client reads them), byte-identical. One relay per mode: over
-// LongLived through a proxy the last acknowledgements bob sends as he exits can be lost (he
-// closes the GET right after the POST, and the relay ends the virtual connection on the GET's
-// close before the POST's last bytes reach it), and a fragment sent again must not meet the
-// next mode's download.
+// relay streams GET bodies, the client reads them), byte-identical. One relay per mode, so
+// each download starts from a known queue.
 class HencReceive : public HencE2E, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(HencReceive, ThroughSquid20MB) {

@@ -1,5 +1,7 @@
 // The hot path of SqliteStore (store.hpp): append, load_queue, remove, purge; every field of a
 // stored copy round-trips exactly (sstp.md §10.2); paging; FIFO order of the calls.
+#include <sqlite3.h>
+
 #include <limits>
 
 #include "store_test_support.hpp"
@@ -304,6 +306,37 @@ TEST_F(StoreQueueTest, IdsAreNeverReused) {
   const AppendResult b = append_wait(loop, *s, {plain(kDev, 3)});
   ASSERT_EQ(b.ids.size(), 1u);
   EXPECT_GT(b.ids[0], last);
+}
+
+// Sets the largest id ever used, as SQLite keeps it for AUTOINCREMENT, behind the store's back.
+void set_last_id(const std::string& path, std::int64_t value) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const std::string sql =
+      "UPDATE sqlite_sequence SET seq = " + std::to_string(value) + " WHERE name = 'messages'";
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+}
+
+TEST_F(StoreQueueTest, IdsEndAtTheLargestInt64) {
+  TempDir d2;
+  const std::string path = d2 / "s.db";
+  {
+    auto s = open_store(path, loop);
+    ASSERT_FALSE(append_wait(loop, *s, {plain(kDev, 1)}).ec);
+  }
+  set_last_id(path, std::numeric_limits<std::int64_t>::max() - 1);
+  auto s = open_store(path, loop);
+  const AppendResult a = append_wait(loop, *s, {plain(kDev, 2)});
+  ASSERT_FALSE(a.ec);
+  EXPECT_EQ(a.ids, std::vector<std::uint64_t>{std::numeric_limits<std::int64_t>::max()});
+  // No id is left: the append fails whole, and hands its copies back unwritten.
+  const AppendResult b = append_wait(loop, *s, {plain(kDev, 3), plain(kDev, 4)});
+  EXPECT_TRUE(b.ec);
+  ASSERT_EQ(b.copies.size(), 2u);
+  EXPECT_EQ(b.copies[0].id, 0u);
+  EXPECT_EQ(load_wait(loop, *s, kDev).messages.size(), 2u);
 }
 
 }  // namespace

@@ -200,7 +200,7 @@ int HotPath::append(std::vector<Job>& batch, std::size_t first, std::size_t last
     StmtScope scope(last_id_.get());
     const int rc = sqlite3_step(last_id_.get());
     if (rc != SQLITE_ROW) return rc;
-    next_id_ = as_u64(sqlite3_column_int64(last_id_.get(), 0)) + 1;
+    next_id_ = as_u64(sqlite3_column_int64(last_id_.get(), 0)) + 1;  // >= 1: kLastId's max
   }
   rows_.clear();
   for (std::size_t i = first; i < last; ++i) {

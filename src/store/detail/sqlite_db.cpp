@@ -1,5 +1,6 @@
 #include "store/detail/sqlite_db.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace grove::store::detail {
@@ -89,7 +90,8 @@ std::error_code open_connection(const std::string& path, const SqliteOptions& op
     rc = exec(db.get(), limit.c_str());
   }
   if (rc == SQLITE_OK) {  // a negative cache_size is in KiB
-    const std::string cache = "PRAGMA cache_size = -" + std::to_string(opts.cache_bytes / 1024);
+    const std::uint64_t kib = std::max<std::uint64_t>(opts.cache_bytes / 1024, 1);
+    const std::string cache = "PRAGMA cache_size = -" + std::to_string(kib);
     rc = exec(db.get(), cache.c_str());
   }
   if (rc != SQLITE_OK) return set_failure(f, db.get(), rc, "connection settings");
