@@ -74,6 +74,30 @@ class HttpListenerTest : public ::testing::Test {
     if (error) std::rethrow_exception(error);
   }
 
+  // A LongLived VC by hand: connects `get` and `post` and sends the GET's head for `guid`.
+  // Returns the request target, for the POST's head.
+  awaitable<std::string> raw_long_lived_get(asio::ip::tcp::socket& get, asio::ip::tcp::socket& post,
+                                            const char* guid) {
+    const std::string target =
+        std::string("/2.0/relay.test/") + guid + ",ConnType=LongLived,ContentLength=2147479552";
+    const asio::ip::tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port);
+    co_await get.async_connect(at, net::use_tuple);
+    co_await post.async_connect(at, net::use_tuple);
+    const std::string get_head = "GET " + target + " HTTP/1.0\r\nHost: relay.test\r\n\r\n";
+    co_await asio::async_write(get, asio::buffer(get_head), net::use_tuple);
+    co_return target;
+  }
+
+  // Waits up to 2 s for the listener to adopt a VC; the newest one, or null.
+  awaitable<net::ByteStream*> wait_adopted() {
+    asio::steady_timer t(io);
+    for (int i = 0; i < 2000 && adopted.empty(); ++i) {
+      t.expires_after(1ms);
+      co_await t.async_wait(net::use_tuple);
+    }
+    co_return adopted.empty() ? nullptr : adopted.back().get();
+  }
+
   // Dials the listener in `mode`; returns both ends (null on failure).
   awaitable<std::pair<net::ByteStreamPtr, net::ByteStream*>> open(henc::Mode mode,
                                                                   std::uint64_t budget) {
@@ -141,15 +165,8 @@ TEST_F(HttpListenerTest, PollingBothWays) { both_ways(henc::Mode::polling, 20000
 // bytes read straight from the socket; nothing is lost or reordered at the switch.
 TEST_F(HttpListenerTest, LongLivedBufferedBytesComeBeforeDirectOnes) {
   run([&]() -> awaitable<void> {
-    using asio::ip::tcp;
-    const std::string target =
-        "/2.0/relay.test/abcdefgh12345678,ConnType=LongLived,ContentLength=2147479552";
-    const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port);
-    tcp::socket get(io), post(io);
-    co_await get.async_connect(at, net::use_tuple);
-    co_await post.async_connect(at, net::use_tuple);
-    const std::string get_head = "GET " + target + " HTTP/1.0\r\nHost: relay.test\r\n\r\n";
-    co_await asio::async_write(get, asio::buffer(get_head), net::use_tuple);
+    asio::ip::tcp::socket get(io), post(io);
+    const std::string target = co_await raw_long_lived_get(get, post, "abcdefgh12345678");
     // Wait for the GET to be recorded, so the POST below establishes the VC.
     asio::steady_timer t(io);
     t.expires_after(50ms);
@@ -161,13 +178,10 @@ TEST_F(HttpListenerTest, LongLivedBufferedBytesComeBeforeDirectOnes) {
                         std::string(henc::kEcho);
     first.append(reinterpret_cast<const char*>(data.data()), early);
     co_await asio::async_write(post, asio::buffer(first), net::use_tuple);
-    for (int i = 0; i < 2000 && adopted.empty(); ++i) {
-      t.expires_after(1ms);
-      co_await t.async_wait(net::use_tuple);
-    }
+    net::ByteStream* adopted_vc = co_await wait_adopted();
     EXPECT_EQ(adopted.size(), 1u);
-    if (adopted.empty()) co_return;
-    net::ByteStream& relay = *adopted.back();
+    if (adopted_vc == nullptr) co_return;
+    net::ByteStream& relay = *adopted_vc;
     std::error_code ec;
     // 7 bytes, then 1000: both come from the 5000 buffered ones.
     Bytes got = co_await read_pieces(relay, 1007, ec);
@@ -200,28 +214,18 @@ TEST_F(HttpListenerTest, LongLivedBufferedBytesComeBeforeDirectOnes) {
 // into the core's buffer before the close).
 TEST_F(HttpListenerTest, LongLivedBytesSentBeforeTheGetClosedStillArrive) {
   run([&]() -> awaitable<void> {
-    using asio::ip::tcp;
-    const std::string target =
-        "/2.0/relay.test/abcdefgh12345679,ConnType=LongLived,ContentLength=2147479552";
-    const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port);
-    tcp::socket get(io), post(io);
-    co_await get.async_connect(at, net::use_tuple);
-    co_await post.async_connect(at, net::use_tuple);
-    const std::string get_head = "GET " + target + " HTTP/1.0\r\nHost: relay.test\r\n\r\n";
-    co_await asio::async_write(get, asio::buffer(get_head), net::use_tuple);
+    asio::ip::tcp::socket get(io), post(io);
+    const std::string target = co_await raw_long_lived_get(get, post, "abcdefgh12345679");
     const std::string post_head = "POST " + target +
                                   " HTTP/1.0\r\nHost: relay.test\r\nContent-Length: "
                                   "2147479552\r\n\r\n" +
                                   std::string(henc::kEcho);
     co_await asio::async_write(post, asio::buffer(post_head), net::use_tuple);
-    asio::steady_timer t(io);
-    for (int i = 0; i < 2000 && adopted.empty(); ++i) {
-      t.expires_after(1ms);
-      co_await t.async_wait(net::use_tuple);
-    }
+    net::ByteStream* adopted_vc = co_await wait_adopted();
     EXPECT_EQ(adopted.size(), 1u);
-    if (adopted.empty()) co_return;
-    net::ByteStream& relay = *adopted.back();
+    if (adopted_vc == nullptr) co_return;
+    net::ByteStream& relay = *adopted_vc;
+    asio::steady_timer t(io);
     // A first read, so the listener hands the POST socket over and the stream waits in it.
     const Bytes data = pattern(100000, 7);
     auto first = [&]() -> awaitable<void> {
