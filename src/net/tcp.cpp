@@ -1,5 +1,7 @@
 #include "net/tcp.hpp"
 
+#include <unistd.h>
+
 namespace grove::net {
 
 using namespace asio::experimental::awaitable_operators;
@@ -74,6 +76,23 @@ awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor,
     asio::steady_timer backoff(ex, std::chrono::milliseconds(100));
     (void)co_await backoff.async_wait(use_tuple);
   }
+}
+
+asio::ip::tcp::socket move_socket(asio::ip::tcp::socket s, asio::any_io_executor ex,
+                                  std::error_code& ec) {
+  asio::ip::tcp::socket out(ex);
+  if (s.get_executor() == ex) return s;
+  std::error_code pe;
+  const auto protocol = s.local_endpoint(pe).protocol();
+  if (pe) {
+    ec = pe;
+    return out;
+  }
+  const auto fd = s.release(ec);
+  if (ec) return out;
+  out.assign(protocol, fd, ec);
+  if (ec) ::close(fd);
+  return out;
 }
 
 }  // namespace grove::net

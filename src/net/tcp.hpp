@@ -25,4 +25,9 @@ awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor,
                             std::function<void(asio::ip::tcp::socket)> on_accept,
                             std::function<void(const std::error_code&)> on_error);
 
+// The same connected socket, re-registered with the event loop of `ex` (for spreading
+// accepted connections over several loops). On failure `ec` is set and the socket is closed.
+asio::ip::tcp::socket move_socket(asio::ip::tcp::socket s, asio::any_io_executor ex,
+                                  std::error_code& ec);
+
 }  // namespace grove::net

@@ -30,8 +30,11 @@ std::string address_of(const std::string& peer) {
 std::uint64_t size_of(const store::StoredMessage& m) { return m.data ? m.data->size() : 0; }
 }  // namespace
 
-ClientConn::ClientConn(Relay& relay, net::ByteStreamPtr stream, const engine::Options& eo)
+ClientConn::ClientConn(Relay& relay, net::ByteStreamPtr stream, const engine::Options& eo,
+                       asio::any_io_executor ex, std::size_t loop)
     : relay_(relay),
+      ex_(std::move(ex)),
+      loop_(loop),
       stream_(std::move(stream)),
       conn_(eo, engine::Clock::now()),
       driver_(*stream_, conn_, *this),
@@ -69,7 +72,7 @@ void ClientConn::handle(engine::ConnectRequested& ev) {
     (void)conn_.accept_connection();
     return;
   }
-  const store::DeviceRecord* d = relay_.device(device_url_);
+  const auto d = relay_.device(device_url_);
   if (!d) return refuse(ConnectResponseId::AuthenticationFailed, 0, "unknown device");
   if (!d->enabled) return refuse(ConnectResponseId::ConnectRejected, 0, "device disabled");
   (void)conn_.accept_connection(d->secret);  // the engine checks the token (auth.md R1, R3)
@@ -83,7 +86,7 @@ void ClientConn::handle(engine::Authenticated&) { on_authenticated(); }
 
 void ClientConn::on_authenticated() {
   authenticated_ = true;
-  spdlog::info("event=authenticated peer={} device={}", peer_, device_url_);
+  spdlog::info("event=authenticated peer={} device={} loop={}", peer_, device_url_, loop_);
   relay_.authenticated(shared_from_this());
 }
 
@@ -96,7 +99,7 @@ void ClientConn::handle(engine::SessionRequested& ev) {
     a = Availability::fault, why = "grooveWanDPP";
   } else if (inbound_.size() >= relay_.options().max_inbound_sessions) {
     a = Availability::fault, why = "too many inbound sessions";
-  } else if (ev.device_url.empty() && !relay_.identity(ev.identity_url)) {
+  } else if (ev.device_url.empty() && !relay_.identity_known(ev.identity_url)) {
     a = Availability::fault, why = "unknown identity";
   } else if (!ev.device_url.empty() && !relay_.device_known(ev.device_url)) {
     a = Availability::fault, why = "unknown or disabled device";
@@ -121,7 +124,7 @@ void ClientConn::handle(engine::FanoutRequested& ev) {
   in.fanout = true;
   for (std::size_t i = 0; i < ev.entries.size(); ++i) {
     const auto& e = ev.entries[i];
-    const bool known = e.device_url.empty() ? relay_.identity(e.identity_url) != nullptr
+    const bool known = e.device_url.empty() ? relay_.identity_known(e.identity_url)
                                             : relay_.device_known(e.device_url);
     in.targets.push_back({e.identity_url, e.device_url});
     in.faulted.push_back(!known);
@@ -141,9 +144,7 @@ void ClientConn::handle(engine::FanoutRequested& ev) {
 // ---------------------------------------------------------------- identities (§11)
 
 void ClientConn::handle(engine::AttachRequested& ev) {
-  const store::IdentityRecord* id = relay_.identity(ev.identity_url);
-  (void)conn_.answer_attach(ev.event_id,
-                            id ? std::optional<auth::Secret>(id->secret) : std::nullopt);
+  (void)conn_.answer_attach(ev.event_id, relay_.identity_secret(ev.identity_url));
 }
 
 void ClientConn::handle(engine::AttachResult& ev) {
@@ -154,18 +155,21 @@ void ClientConn::handle(engine::AttachResult& ev) {
     return;
   }
   spdlog::info("event=attached peer={} device={} identity={}", peer_, device_url_, ev.identity_url);
+  {
+    std::lock_guard lock(attached_mu_);
+    attached_.insert(ev.identity_url);
+  }
   rescan(ev.identity_url);
 }
 
 void ClientConn::handle(engine::RegisterRequested& ev) {
-  std::weak_ptr<ClientConn> self = shared_from_this();
   const std::uint32_t id = ev.event_id;
-  relay_.register_device(ev.identity_url, device_url_, [self, id](sstp::AttachResponseId answer) {
-    auto c = self.lock();
-    if (!c || c->closed_) return;
-    (void)c->conn_.respond_register(id, answer);
-    c->driver_.kick();
-  });
+  relay_.register_device(ev.identity_url, device_url_,
+                         here([id](ClientConn& c, sstp::AttachResponseId answer) {
+                           if (c.closed_) return;
+                           (void)c.conn_.respond_register(id, answer);
+                           c.driver_.kick();
+                         }));
 }
 
 void ClientConn::handle(engine::MessageStarted& ev) {
@@ -229,31 +233,35 @@ void ClientConn::handle(engine::MessageEnded& ev) {
   if (in.data->capacity() > 2 * in.data->size() + 4096) in.data->shrink_to_fit();
   const std::uint32_t sid = ev.session_id;
   const std::uint64_t seq = ev.seq;
-  std::weak_ptr<ClientConn> self = shared_from_this();
-  // The usual case, no entry in 'fault': the session's targets as they are, no copies.
+  RouteRequest r;
+  r.from = weak_from_this();
+  r.from_device = device_url_;
+  r.resource_url = in.resource_url;
+  r.header = in.header;
+  r.data = std::move(in.data);
+  r.fanout = in.fanout;
+  // The usual case, no entry in 'fault': the session's targets as they are.
   if (std::none_of(in.faulted.begin(), in.faulted.end(), [](bool f) { return f; })) {
-    relay_.route(*this, in.resource_url, in.targets, in.header, std::move(in.data), in.fanout,
-                 [self, sid, seq](bool ok, std::vector<std::size_t> over) {
-                   auto c = self.lock();
-                   if (!c || c->closed_) return;  // not acknowledged: the sender re-sends
-                   c->stored(sid, seq, ok, over);
-                 });
+    r.targets = in.targets;
+    r.done = here([sid, seq](ClientConn& c, bool ok, std::vector<std::size_t> over) {
+      if (c.closed_) return;  // not acknowledged: the sender re-sends
+      c.stored(sid, seq, ok, over);
+    });
+    relay_.route(std::move(r));
     return;
   }
-  std::vector<RouteTarget> targets;
-  std::vector<std::size_t> index;  // targets[k] is entry index[k] of the session
+  std::vector<std::size_t> index;  // r.targets[k] is entry index[k] of the session
   for (std::size_t i = 0; i < in.targets.size(); ++i) {
     if (in.faulted[i]) continue;  // an entry in 'fault' counts as 'complete' (§10.7)
-    targets.push_back(in.targets[i]);
+    r.targets.push_back(in.targets[i]);
     index.push_back(i);
   }
-  relay_.route(*this, in.resource_url, targets, in.header, std::move(in.data), in.fanout,
-               [self, sid, seq, index](bool ok, std::vector<std::size_t> over) {
-                 auto c = self.lock();
-                 if (!c || c->closed_) return;
-                 for (auto& k : over) k = index[k];
-                 c->stored(sid, seq, ok, over);
-               });
+  r.done = here([sid, seq, index](ClientConn& c, bool ok, std::vector<std::size_t> over) {
+    if (c.closed_) return;
+    for (auto& k : over) k = index[k];
+    c.stored(sid, seq, ok, over);
+  });
+  relay_.route(std::move(r));
 }
 
 // Every copy of a sequence is durable (or disposed of by a rule): acknowledge it (§10.2).
@@ -296,6 +304,11 @@ void ClientConn::start_delivery() {
   load_more();
 }
 
+bool ClientConn::identity_attached(const std::string& url) const {
+  std::lock_guard lock(attached_mu_);
+  return attached_.count(url) != 0;
+}
+
 bool ClientConn::deliverable(const store::StoredMessage& m) const {
   return !m.identity_targeted || conn_.identity_attached(m.identity_url);
 }
@@ -320,14 +333,14 @@ void ClientConn::rescan_page() {
     rescan_waiting_ = true;  // pump() resumes once the window has room
     return;
   }
+  publish_live_state();
   const auto [identity, limit] = rescans_.front();
-  std::weak_ptr<ClientConn> self = shared_from_this();
   relay_.store().load_queue(
       device_url_, rescan_after_, relay_.options().max_unacked_deliveries,
-      [self, identity = identity, limit = limit](std::error_code ec,
-                                                 std::vector<store::StoredMessage> got) {
-        auto c = self.lock();
-        if (!c || c->closed_) return;
+      here([identity = identity, limit = limit](ClientConn& cc, std::error_code ec,
+                                                std::vector<store::StoredMessage> got) {
+        ClientConn* c = &cc;
+        if (c->closed_) return;
         if (ec) {
           spdlog::error("store: cannot read the queue of {}: {}", c->device_url_, ec.message());
           c->rescanning_ = false;
@@ -352,7 +365,7 @@ void ClientConn::rescan_page() {
         }
         c->pump();
         c->rescan_page();
-      });
+      }));
 }
 
 void ClientConn::load_more() {
@@ -363,31 +376,31 @@ void ClientConn::load_more() {
   if (pending_bytes_ >= relay_.options().max_unacked_delivery_bytes) return;
   loading_ = true;
   more_ = false;
+  publish_live_state();
   const std::size_t batch = relay_.options().max_unacked_deliveries;
-  std::weak_ptr<ClientConn> self = shared_from_this();
-  relay_.store().load_queue(device_url_, loaded_up_to_, batch,
-                            [self](std::error_code ec, std::vector<store::StoredMessage> got) {
-                              auto c = self.lock();
-                              if (!c || c->closed_) return;
-                              c->loading_ = false;
-                              if (ec) {
-                                spdlog::error("store: cannot load the queue of {}: {}",
-                                              c->device_url_, ec.message());
-                                return;
-                              }
-                              for (auto& m : got) {
-                                if (m.id <= c->loaded_up_to_) continue;
-                                c->loaded_up_to_ = m.id;
-                                // Copies of identities not attached (yet) wait for rescan().
-                                if (!c->deliverable(m)) continue;
-                                c->pending_bytes_ += size_of(m);
-                                c->pending_.push_back(std::move(m));
-                              }
-                              // The store may cut a page short at its byte limit, so only
-                              // an empty page means the queue is drained.
-                              c->caught_up_ = got.empty() && !c->more_;
-                              c->pump();
-                            });
+  relay_.store().load_queue(
+      device_url_, loaded_up_to_, batch,
+      here([](ClientConn& cc, std::error_code ec, std::vector<store::StoredMessage> got) {
+        ClientConn* c = &cc;
+        if (c->closed_) return;
+        c->loading_ = false;
+        if (ec) {
+          spdlog::error("store: cannot load the queue of {}: {}", c->device_url_, ec.message());
+          return;
+        }
+        for (auto& m : got) {
+          if (m.id <= c->loaded_up_to_) continue;
+          c->loaded_up_to_ = m.id;
+          // Copies of identities not attached (yet) wait for rescan().
+          if (!c->deliverable(m)) continue;
+          c->pending_bytes_ += size_of(m);
+          c->pending_.push_back(std::move(m));
+        }
+        // The store may cut a page short at its byte limit, so only
+        // an empty page means the queue is drained.
+        c->caught_up_ = got.empty() && !c->more_;
+        c->pump();
+      }));
 }
 
 void ClientConn::queue_grew() {
@@ -400,26 +413,38 @@ void ClientConn::queue_grew() {
 // Live copies wait in pending_ behind the delivery window (one window in flight). Senders
 // that can be paused are paused at two windows waiting and resumed below one, so the recipient
 // always has a window's worth to send next; senders that cannot be paused (copies are being
-// delivered to them) may fill up to eight windows, beyond which copies take the store path.
+// delivered to them) may fill up to eight windows, beyond which copies take the store path
+// (and the live copies still unacknowledged go there first, to keep their order).
 namespace {
 std::uint64_t live_pause_limit(const Options& o) { return 2 * o.max_unacked_delivery_bytes; }
 std::uint64_t live_resume_limit(const Options& o) { return o.max_unacked_delivery_bytes; }
 std::uint64_t live_hard_limit(const Options& o) { return 8 * o.max_unacked_delivery_bytes; }
 }  // namespace
 
-bool ClientConn::can_take_live() const {
-  if (closed_ || !authenticated_ || !caught_up_ || loading_ || rescanning_) return false;
-  return pending_bytes_ < live_hard_limit(relay_.options());
+void ClientConn::publish_live_state() {
+  takes_live_.store(!closed_ && authenticated_ && caught_up_ && !loading_ && !rescanning_ &&
+                    pending_bytes_ < live_hard_limit(relay_.options()));
 }
 
 bool ClientConn::live_backlogged() const {
   return pending_bytes_ >= live_pause_limit(relay_.options());
 }
 
-void ClientConn::deliver_live(const store::StoredMessage& m) {
+// The relay chose the live path from state published a moment ago (can_take_live()): a
+// connection that ended since hands the copy back to be stored.
+void ClientConn::deliver_live(store::StoredMessage m, std::weak_ptr<ClientConn> sender) {
+  if (closed_ || !authenticated_) return relay_.live_failed(m.id, true);
   pending_bytes_ += size_of(m);
-  pending_.push_back(m);
+  pending_.push_back(std::move(m));
   pump();
+  // Back-pressure instead of the store: the sender waits until this recipient drains; the
+  // copy in hand is taken and the sender's bytes stay in its socket meanwhile. Held first, so
+  // the resume (posted from here, after this pause) can never overtake the pause.
+  if (!live_backlogged()) return;
+  if (auto s = sender.lock(); s && s.get() != this) {
+    hold_sender(s);
+    s->post([](ClientConn& c) { c.pause_for_live(); });
+  }
 }
 
 bool ClientConn::drop_unsent_live(std::uint64_t id) {
@@ -442,18 +467,17 @@ void ClientConn::release_senders() {
   auto held = std::move(held_senders_);
   held_senders_.clear();
   for (auto& w : held)
-    if (auto c = w.lock()) c->resume_reading();
+    if (auto c = w.lock()) c->post([](ClientConn& s) { s.resume_reading(); });
 }
 
-bool ClientConn::pause_for_live() {
-  if (closed_ || !pending_.empty() || !inflight_.empty()) return false;
-  if (driver_.reading_paused()) return true;
+void ClientConn::pause_for_live() {
+  if (closed_ || !pending_.empty() || !inflight_.empty() || driver_.reading_paused()) return;
   driver_.pause_reading();
   ++relay_.metrics().live_sender_pauses;
   // The bound on a pause: by live_timeout the recipient acknowledged, or its copies were
   // stored and later ones take the store path; either way reading may go on. At most 60 s,
   // well within the 135 s ReceiveIdle timer (§7.6) of a sender we do not read.
-  if (!pause_timer_) pause_timer_ = std::make_unique<asio::steady_timer>(relay_.io());
+  if (!pause_timer_) pause_timer_ = std::make_unique<asio::steady_timer>(ex_);
   pause_timer_->expires_after(
       std::min<engine::Duration>(relay_.options().live_timeout, std::chrono::seconds(60)));
   std::weak_ptr<ClientConn> self = shared_from_this();
@@ -461,7 +485,6 @@ bool ClientConn::pause_for_live() {
     if (ec) return;
     if (auto c = self.lock()) c->resume_reading();
   });
-  return true;
 }
 
 void ClientConn::resume_reading() {
@@ -470,12 +493,12 @@ void ClientConn::resume_reading() {
   driver_.resume_reading();
 }
 
-void ClientConn::deliver_new(const store::StoredMessage& m) {
+void ClientConn::deliver_new(store::StoredMessage m) {
   if (closed_ || !authenticated_ || !deliverable(m)) return;
   if (caught_up_ && !loading_ && m.id > loaded_up_to_) {
     loaded_up_to_ = m.id;
     pending_bytes_ += size_of(m);
-    pending_.push_back(m);
+    pending_.push_back(std::move(m));
     pump();
   } else {
     more_ = true;
@@ -485,6 +508,7 @@ void ClientConn::deliver_new(const store::StoredMessage& m) {
 }
 
 void ClientConn::pump() {
+  publish_live_state();
   // A paused sender that now has deliveries of its own must read their acknowledgements.
   if (driver_.reading_paused() && (!pending_.empty() || !inflight_.empty())) resume_reading();
   if (closed_ || !authenticated_ || !conn_.can_send()) return;
@@ -504,7 +528,7 @@ void ClientConn::pump() {
         relay_.live_acked(m.id);  // disposed of by the expiry rule
       } else {
         relay_.store().remove({m.id}, [](std::error_code) {});
-        relay_.removed(m);
+        relay_.removed(m.target_device, size_of(m));
       }
       pending_bytes_ -= size_of(m);
       it = pending_.erase(it);
@@ -554,6 +578,7 @@ void ClientConn::pump() {
   if (pending_bytes_ < live_resume_limit(o)) release_senders();
   driver_.kick();
   load_more();
+  publish_live_state();
   if (rescan_waiting_ && pending_.size() < o.max_unacked_deliveries) {
     rescan_waiting_ = false;
     rescan_page();
@@ -603,6 +628,15 @@ void ClientConn::handle(engine::SessionClosed& ev) {
   pump();
 }
 
+void ClientConn::close_if_uses(const std::vector<std::string>& identities) {
+  for (const auto& url : identities) {
+    if (conn_.identity_attached(url) || conn_.identity_attaching(url)) {
+      close(sstp::ConnectCloseReason::DeviceAuthenticationFailed);
+      return;
+    }
+  }
+}
+
 void ClientConn::close_idle_sessions(engine::TimePoint now, engine::Duration idle) {
   // Copies still in the store (not loaded yet) may belong to any queue: nothing is idle.
   if (closed_ || !conn_.can_send() || !caught_up_ || loading_) return;
@@ -636,7 +670,7 @@ void ClientConn::handle(engine::Acknowledged& ev) {
     relay_.live_acked(it->first);  // the live recipient has it: the sender may be acknowledged
   } else {
     relay_.store().remove({it->first}, [](std::error_code) {});  // a copy leaves when acknowledged
-    relay_.removed(it->second);
+    relay_.removed(it->second.target_device, size_of(it->second));
   }
   inflight_.erase(it);
   pump();
@@ -644,6 +678,8 @@ void ClientConn::handle(engine::Acknowledged& ev) {
 
 void ClientConn::handle(engine::ConnectionClosed& ev) {
   closed_ = true;
+  ended_ = true;
+  publish_live_state();
   if (ev.error == sstp::errc::connection_closed && ev.by_peer) {
     spdlog::info("event=closed peer={} device={} cause=\"stream closed\"", peer_, device_url_);
   } else if (!authenticated_ && ev.reason == ConnectCloseReason::DeviceAuthenticationFailed) {
@@ -677,14 +713,14 @@ void ClientConn::handle(engine::ConnectionClosed& ev) {
     if (is_live(id)) continue;
     if (m.header.flags & flag::DoNotDeliverIfOffline) {
       drop.push_back(id);
-      relay_.removed(m);
+      relay_.removed(m.target_device, size_of(m));
     }
   }
   if (!drop.empty()) relay_.store().remove(std::move(drop), [](std::error_code) {});
   inflight_.clear();
   pending_.clear();
   pending_bytes_ = 0;
-  relay_.closed(this);
+  relay_.closed(weak_from_this(), device_url_);
   release_senders();  // their later messages find no live recipient and take the store path
   resume_reading();
 }

@@ -1,10 +1,15 @@
 // One client connection at the relay: the engine, its driver, the inbound message being
 // received on each session, and the delivery of the device's queues (sstp.md §10.3, §10.4).
+// It lives on one event loop; other loops reach it only through post(), and read only the
+// few members marked "any loop".
 #pragma once
 
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,47 +42,57 @@ struct RouteTarget {
 class ClientConn final : public net::ConnectionHandler,
                          public std::enable_shared_from_this<ClientConn> {
  public:
-  ClientConn(Relay& relay, net::ByteStreamPtr stream, const engine::Options& eo);
+  // `loop` numbers the event loop of `ex` for logs (0 = the main loop).
+  ClientConn(Relay& relay, net::ByteStreamPtr stream, const engine::Options& eo,
+             asio::any_io_executor ex, std::size_t loop);
   net::awaitable<void> run() { return driver_.run(); }
+  const asio::any_io_executor& executor() const { return ex_; }
+  // Any loop: runs f(*this) on this connection's loop; the connection lives until then.
+  template <typename F>
+  void post(F f) {
+    asio::post(ex_, [self = shared_from_this(), f = std::move(f)]() mutable { f(*self); });
+  }
 
   void on_event(engine::Connection& c, engine::Event& e) override;
   void on_output_drained(engine::Connection&) override { pump(); }
 
-  // Relay → connection.
+  // ---- relay -> connection, on this connection's loop (through post()) ----
   void close(sstp::ConnectCloseReason reason, std::uint16_t return_time = 0);
-  void deliver_new(const store::StoredMessage& m);  // a copy for this device was stored
+  void deliver_new(store::StoredMessage m);  // a copy for this device was stored
   void queue_grew();  // copies were stored for this device by other means: read them
-  // The live path (Relay::route): a copy that is in no store queue, id >= kLiveIdBase.
-  // can_take_live: online, caught up, and less than live_hard_limit() waiting unsent here.
-  [[nodiscard]] bool can_take_live() const;
-  void deliver_live(const store::StoredMessage& m);
+  // The live path (Relay::route): a copy that is in no store queue, id >= kLiveIdBase. A
+  // connection that ended hands it back (Relay::live_failed). Live back-pressure
+  // (docs/protocol.md, "Relay"): when at least live_pause_limit() waits unsent here, `sender`
+  // is asked to pause and is resumed once that falls below live_resume_limit() or this
+  // connection ends.
+  void deliver_live(store::StoredMessage m, std::weak_ptr<ClientConn> sender);
   bool drop_unsent_live(std::uint64_t id);  // true when it had not been sent yet
-  // Live back-pressure (docs/protocol.md, "Relay"). On the recipient: at least
-  // live_pause_limit() waits unsent here, so senders should pause; hold_sender() resumes
-  // `sender` once that falls below live_resume_limit() or this connection ends.
-  [[nodiscard]] bool live_backlogged() const;
-  void hold_sender(const std::shared_ptr<ClientConn>& sender);
   // On the sender: stops reading its stream (the message in hand and the rest of the current
-  // read buffer are still handled). Refused (false) while copies are being delivered to this
+  // read buffer are still handled). Refused while copies are being delivered to this
   // connection: their acknowledgements arrive on the stream we would stop reading. Reading
   // resumes when the recipient drains, when a delivery for this connection comes up, or after
   // live_timeout at the latest.
-  bool pause_for_live();
+  void pause_for_live();
   void resume_reading();
   void start_delivery();
   // §10.4: delivery sessions with nothing queued or in flight since `now - idle` get Close Idle.
   void close_idle_sessions(engine::TimePoint now, engine::Duration idle);
+  // auth.md §2.1: closes the connection if it attached, or is attaching, one of `identities`
+  // (removed or re-keyed: a proof would be checked against the old secret).
+  void close_if_uses(const std::vector<std::string>& identities);
+
+  // ---- any loop ----
+  // Set before authenticated() reaches the relay, then never changed.
   [[nodiscard]] const std::string& device_url() const { return device_url_; }
-  [[nodiscard]] bool authenticated() const { return authenticated_; }
   [[nodiscard]] const std::string& peer() const { return peer_; }
+  [[nodiscard]] bool authenticated() const { return authenticated_.load(); }
   // Identity-targeted copies are delivered only where the identity is attached (§10.4).
-  [[nodiscard]] bool identity_attached(const std::string& url) const {
-    return conn_.identity_attached(url);
-  }
-  // Attached, or with an Attach under way that would be checked against the identity's secret.
-  [[nodiscard]] bool uses_identity(const std::string& url) const {
-    return conn_.identity_attached(url) || conn_.identity_attaching(url);
-  }
+  [[nodiscard]] bool identity_attached(const std::string& url) const;
+  // Online, caught up, and less than live_hard_limit() waiting unsent here, as published by
+  // this connection's loop at its last change (publish_live_state()).
+  [[nodiscard]] bool can_take_live() const { return takes_live_.load(); }
+  // The connection is over (its live copies are on their way back to the relay).
+  [[nodiscard]] bool ended() const { return ended_.load(); }
 
  private:
   struct Inbound {  // a session the client opened to us (Open or FanoutOpen)
@@ -117,6 +132,19 @@ class ClientConn final : public net::ConnectionHandler,
 
   void on_authenticated();
   void pump();
+  void publish_live_state();
+  [[nodiscard]] bool live_backlogged() const;
+  void hold_sender(const std::shared_ptr<ClientConn>& sender);
+  // Wraps a completion that runs on the main loop (the store's, the relay's) to run f(*this,
+  // args...) on this loop instead, if the connection still exists then.
+  template <typename F>
+  auto here(F f) {
+    return [self = weak_from_this(), ex = ex_, f = std::move(f)](auto... a) {
+      asio::post(ex, [self, f, ... a = std::move(a)]() mutable {
+        if (auto c = self.lock()) f(*c, std::move(a)...);
+      });
+    };
+  }
   void load_more();
   // An identity was attached: its copies passed over so far (ids up to loaded_up_to_) are
   // read again and queued. Only those: they were never sent, so none can go out twice.
@@ -128,13 +156,19 @@ class ClientConn final : public net::ConnectionHandler,
   bool send_one(const store::StoredMessage& m, std::uint32_t session_id);
 
   Relay& relay_;
+  asio::any_io_executor ex_;
+  std::size_t loop_;
   net::ByteStreamPtr stream_;
   engine::Connection conn_;
   net::Driver driver_;
   std::string peer_;
   std::string device_url_;
-  bool authenticated_ = false;
+  std::atomic<bool> authenticated_{false};
   bool closed_ = false;
+  std::atomic<bool> takes_live_{false};
+  std::atomic<bool> ended_{false};
+  mutable std::mutex attached_mu_;
+  std::set<std::string> attached_;  // identities attached, for identity_attached()
 
   std::map<std::uint32_t, Inbound> inbound_;
 

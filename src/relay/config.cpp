@@ -103,6 +103,9 @@ Options load_config(const std::string& path, Options o) {
         o.delivery_idle = std::chrono::seconds(integer<std::int64_t>(v, key));
       } else if (key == "drain_timeout_seconds") {
         o.drain_timeout = std::chrono::seconds(integer<std::int64_t>(v, key));
+      } else if (key == "event_loops") {
+        o.event_loops = integer<std::size_t>(v, key);
+        if (o.event_loops > 256) throw std::runtime_error("event_loops must be 0 to 256");
       } else if (key == "resting_return_time") {
         o.resting_return_time = integer<std::uint16_t>(v, key);
       } else {
@@ -174,6 +177,7 @@ live_forwarding = true                 # online recipient, nothing queued: forwa
 live_timeout_seconds = 10              # ... and store it after all if not acknowledged by then
 drain_timeout_seconds = 10             # SIGTERM: time given to clients and the store to finish
 resting_return_time = 30               # ConnectClose Resting tells clients to come back after this
+event_loops = 0                        # event loops (threads) for connections; 0 = one per core
 )";
 }
 

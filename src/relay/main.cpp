@@ -18,6 +18,7 @@
 #include "net/tcp_stream.hpp"
 #include "relay/admin.hpp"
 #include "relay/config.hpp"
+#include "relay/loops.hpp"
 #include "relay/relay.hpp"
 #include "sstp/url.hpp"
 #include "store/sqlite_store.hpp"
@@ -125,6 +126,9 @@ int import_devices(store::Store& st, const std::string& path) {
 }
 
 int run(relay::Options o) {
+  // Destroyed in reverse: the loops' threads are joined before the relay and the main loop go,
+  // and their io_contexts outlive both (connections' sockets are made on them).
+  relay::Loops loops(relay::Loops::wanted(o.event_loops) - 1);
   asio::io_context io(1);
   std::error_code ec;
   store::SqliteOptions so;
@@ -135,7 +139,11 @@ int run(relay::Options o) {
     spdlog::error("cannot open the database {}: {}", o.database, ec.message());
     return kFailure;
   }
-  relay::Relay relay(io, o, std::move(st));
+  relay::Relay relay(io, loops, o, std::move(st));
+  struct JoinLoops {
+    relay::Loops& l;
+    ~JoinLoops() { l.stop(); }
+  } join_loops{loops};
   std::list<asio::ip::tcp::acceptor> admins;  // list: serve_admin holds references
   try {
     relay.start();
@@ -152,7 +160,8 @@ int run(relay::Options o) {
                   e.what());
     return kFailure;
   }
-  spdlog::info("event=started relay={} database={}", o.device_urls.front(), o.database);
+  spdlog::info("event=started relay={} database={} event_loops={}", o.device_urls.front(),
+               o.database, loops.size() + 1);
   asio::signal_set stop(io, SIGINT, SIGTERM);
   std::function<void()> wait_stop = [&] {
     stop.async_wait([&](const std::error_code& e, int) {
@@ -211,6 +220,12 @@ Getting started:
                       "0.0.0.0:8080; 'off' disables)");
   run_cmd->add_option("--device-url", device_urls,
                       "The relay's DeviceURL (default grove://HOSTNAME)");
+  std::size_t event_loops = 0;
+  auto* loops_opt = run_cmd
+                        ->add_option("--event-loops", event_loops,
+                                     "Event loops (threads) serving connections (default: one "
+                                     "per core)")
+                        ->check(CLI::Range(1, 256));
   run_cmd->add_flag("--no-auth", no_auth,
                     "Accept any device without a secret (demonstration only)");
 
@@ -287,6 +302,7 @@ Getting started:
       for (auto& u : o.device_urls)
         if (!valid_url(u)) throw std::invalid_argument("'" + u + "' is not a valid DeviceURL");
       if (no_auth) o.require_authentication = false;
+      if (loops_opt->count()) o.event_loops = event_loops;
       o.verbosity = verbosity;
       return run(o);
     }

@@ -52,6 +52,9 @@ struct Options {
   std::chrono::seconds live_timeout{10};
   std::chrono::seconds drain_timeout{10};  // SIGTERM: time to flush before exit
   std::uint16_t resting_return_time = 30;  // ConnectClose Resting on shutdown
+  // Event loops serving connections, each on its own thread; 0 = one per core. The first
+  // loop also keeps the relay's shared state (device table, queues, routing).
+  std::size_t event_loops = 0;
   int verbosity = 0;
 };
 

@@ -13,8 +13,9 @@ namespace grove::relay {
 
 namespace flag = sstp::message_flag;
 
-Relay::Relay(asio::io_context& io, Options options, std::unique_ptr<store::Store> store)
-    : io_(io), opt_(std::move(options)), store_(std::move(store)) {}
+Relay::Relay(asio::io_context& io, Loops& loops, Options options,
+             std::unique_ptr<store::Store> store)
+    : io_(io), loops_(loops), opt_(std::move(options)), store_(std::move(store)) {}
 
 Relay::~Relay() = default;
 
@@ -61,7 +62,9 @@ void Relay::start() {
           auto [ec] = co_await t.async_wait(net::use_tuple);
           if (ec || stopping_) break;
           const auto now = engine::Clock::now();
-          for (auto& c : conns_) c->close_idle_sessions(now, opt_.delivery_idle);
+          const auto idle = opt_.delivery_idle;
+          for (auto& c : conns_)
+            c->post([now, idle](ClientConn& cc) { cc.close_idle_sessions(now, idle); });
           prune_auth_failures();
         }
       },
@@ -87,16 +90,31 @@ void Relay::start() {
       asio::detached);
 }
 
+// Connections are spread over the loops in turn; the main loop takes its share.
+std::size_t Relay::next_loop() { return next_loop_++ % (loops_.size() + 1); }
+
+asio::any_io_executor Relay::loop_executor(std::size_t i) {
+  return i == 0 ? io_.get_executor() : loops_.at(i - 1).get_executor();
+}
+
 void Relay::accept(asio::ip::tcp::socket s, const char* kind) {
+  std::error_code mec;
+  const std::size_t loop = next_loop();
+  auto moved = net::move_socket(std::move(s), loop_executor(loop), mec);
+  if (mec) {
+    spdlog::warn("{}: cannot hand over an accepted connection: {}", kind, mec.message());
+    return;
+  }
+  auto ex = moved.get_executor();
   if (!tls_) {
-    adopt(std::make_unique<net::TcpStream>(std::move(s), kind));
+    adopt(std::make_unique<net::TcpStream>(std::move(moved), kind), ex, loop);
     return;
   }
   // henc.md §8: the first byte tells TLS from plain SSTP; the 30 s Handshake timer (sstp.md
-  // §7.6) bounds the wait for it and the TLS handshake.
+  // §7.6) bounds the wait for it and the TLS handshake. Both run on the connection's loop.
   asio::co_spawn(
-      io_,
-      [this, s = std::move(s), kind]() mutable -> net::awaitable<void> {
+      ex,
+      [this, s = std::move(moved), kind, ex, loop]() mutable -> net::awaitable<void> {
         std::error_code ec;
         std::string why;
         std::error_code pe;
@@ -104,14 +122,16 @@ void Relay::accept(asio::ip::tcp::socket s, const char* kind) {
         auto stream = co_await net::accept_sstp_stream(std::move(s), kind, tls_,
                                                        std::chrono::seconds(30), ec, why);
         if (stream)
-          adopt(std::move(stream));
+          asio::post(io_, [this, stream = std::move(stream), ex, loop]() mutable {
+            adopt(std::move(stream), ex, loop);
+          });
         else
           spdlog::warn("peer={} {}: {}", pe ? std::string("?") : net::to_string(peer), kind, why);
       },
       asio::detached);
 }
 
-void Relay::adopt(net::ByteStreamPtr stream) {
+void Relay::adopt(net::ByteStreamPtr stream, asio::any_io_executor ex, std::size_t loop) {
   if (stopping_) {
     stream->close();
     return;
@@ -123,11 +143,11 @@ void Relay::adopt(net::ByteStreamPtr stream) {
   eo.local_device_urls = opt_.device_urls;
   eo.product_version = "Grove Relay 1.0 1";
   eo.channel_binding = stream->channel_binding();  // TLS streams bind grove-auth-1 (auth.md §6)
-  auto conn = std::make_shared<ClientConn>(*this, std::move(stream), eo);
+  auto conn = std::make_shared<ClientConn>(*this, std::move(stream), eo, ex, loop);
   conns_.insert(conn);
   ++metrics_.connections_accepted;
   ++metrics_.connections_open;
-  asio::co_spawn(io_, conn->run(), [this, conn](std::exception_ptr e) {
+  asio::co_spawn(ex, conn->run(), [this, conn](std::exception_ptr e) {
     if (e) spdlog::error("connection {} ended with an internal error", conn->peer());
     asio::post(io_, [this, conn] {  // destroy it outside its own coroutine
       conns_.erase(conn);
@@ -153,9 +173,14 @@ void Relay::reload() {
     auto new_it = next.find(url);
     const bool gone = new_it == next.end() || !new_it->second.enabled ||
                       (old_it != devices_.end() && old_it->second.secret != new_it->second.secret);
-    if (gone) c->close(sstp::ConnectCloseReason::DeviceAuthenticationFailed);
+    if (gone)
+      c->post(
+          [](ClientConn& cc) { cc.close(sstp::ConnectCloseReason::DeviceAuthenticationFailed); });
   }
-  devices_ = std::move(next);
+  {
+    std::lock_guard lock(table_mu_);
+    devices_ = std::move(next);
+  }
   std::vector<store::IdentityRecord> ids;
   std::multimap<std::string, std::string> regs;
   if (auto ec = store_->list_identities(ids); ec || (ec = store_->list_registrations(regs))) {
@@ -166,90 +191,108 @@ void Relay::reload() {
     // (their proof would be checked against the old secret).
     std::map<std::string, store::IdentityRecord> next_ids;
     for (auto& i : ids) next_ids.emplace(i.url, std::move(i));
-    for (auto& c : conns_) {
-      for (auto& [url, old] : identities_) {
-        auto n = next_ids.find(url);
-        if ((n == next_ids.end() || n->second.secret != old.secret) && c->uses_identity(url)) {
-          c->close(sstp::ConnectCloseReason::DeviceAuthenticationFailed);
-          break;
-        }
-      }
+    std::vector<std::string> changed;
+    for (auto& [url, old] : identities_) {
+      auto n = next_ids.find(url);
+      if (n == next_ids.end() || n->second.secret != old.secret) changed.push_back(url);
     }
+    if (!changed.empty())
+      for (auto& c : conns_) c->post([changed](ClientConn& cc) { cc.close_if_uses(changed); });
     for (auto& [url, old] : identities_) {  // a removed identity's pending queue went with it
       if (next_ids.count(url)) continue;
       auto q = queues_.find(store::pending_queue(url));
       if (q == queues_.end()) continue;
-      metrics_.queued_messages -= std::min(metrics_.queued_messages, q->second.messages);
-      metrics_.queued_bytes -= std::min(metrics_.queued_bytes, q->second.bytes);
+      metrics_.queued_messages -= std::min(metrics_.queued_messages.load(), q->second.messages);
+      metrics_.queued_bytes -= std::min(metrics_.queued_bytes.load(), q->second.bytes);
       queues_.erase(q);
     }
-    identities_ = std::move(next_ids);
+    {
+      std::lock_guard lock(table_mu_);
+      identities_ = std::move(next_ids);
+    }
     registrations_ = std::move(regs);
   }
-  spdlog::info("event=device_table devices={} identities={} registrations={}", devices_.size(),
-               identities_.size(), registrations_.size());
+  std::size_t devices = 0, identities = 0;
+  {
+    std::lock_guard lock(table_mu_);
+    devices = devices_.size();
+    identities = identities_.size();
+  }
+  spdlog::info("event=device_table devices={} identities={} registrations={}", devices, identities,
+               registrations_.size());
 }
 
-const store::IdentityRecord* Relay::identity(const std::string& url) const {
+std::optional<auth::Secret> Relay::identity_secret(const std::string& url) const {
+  std::lock_guard lock(table_mu_);
   auto it = identities_.find(url);
-  return it == identities_.end() ? nullptr : &it->second;
+  if (it == identities_.end()) return std::nullopt;
+  return it->second.secret;
 }
 
-const store::DeviceRecord* Relay::device(const std::string& url) const {
+std::optional<store::DeviceRecord> Relay::device(const std::string& url) const {
+  std::lock_guard lock(table_mu_);
   auto it = devices_.find(url);
-  return it == devices_.end() ? nullptr : &it->second;
+  if (it == devices_.end()) return std::nullopt;
+  return it->second;
 }
 
 bool Relay::device_known(const std::string& url) const {
-  auto d = device(url);
-  return d && d->enabled;
+  std::lock_guard lock(table_mu_);
+  auto it = devices_.find(url);
+  return it != devices_.end() && it->second.enabled;
 }
 
-bool Relay::online(const std::string& device_url) const {
-  auto it = by_device_.find(device_url);
-  if (it == by_device_.end()) return false;
-  auto c = it->second.lock();
-  return c && c->authenticated();
+void Relay::authenticated(std::shared_ptr<ClientConn> c) {
+  asio::post(io_, [this, c = std::move(c)] {
+    auto& slot = by_device_[c->device_url()];
+    if (auto old = slot.lock(); old && old != c) {
+      // §7.9: only the newest connection of a device receives deliveries.
+      spdlog::info("event=crossed device={} old_peer={}", c->device_url(), old->peer());
+      old->post([](ClientConn& o) { o.close(sstp::ConnectCloseReason::CrossedConnections); });
+    }
+    slot = c;
+    c->post([](ClientConn& cc) { cc.start_delivery(); });
+  });
 }
 
-void Relay::authenticated(const std::shared_ptr<ClientConn>& c) {
-  auto& slot = by_device_[c->device_url()];
-  if (auto old = slot.lock(); old && old != c) {
-    // §7.9: only the newest connection of a device receives deliveries.
-    spdlog::info("event=crossed device={} old_peer={}", c->device_url(), old->peer());
-    old->close(sstp::ConnectCloseReason::CrossedConnections);
-  }
-  slot = c;
-  c->start_delivery();
+void Relay::closed(std::weak_ptr<ClientConn> c, std::string device_url) {
+  asio::post(io_, [this, c = std::move(c), device_url = std::move(device_url)] {
+    auto it = by_device_.find(device_url);
+    if (it == by_device_.end()) return;
+    const bool same = !c.owner_before(it->second) && !it->second.owner_before(c);
+    if (same || it->second.expired()) by_device_.erase(it);
+  });
 }
 
-void Relay::closed(ClientConn* c) {
-  auto it = by_device_.find(c->device_url());
-  if (it != by_device_.end()) {
-    auto cur = it->second.lock();
-    if (!cur || cur.get() == c) by_device_.erase(it);
-  }
+std::shared_ptr<ClientConn> Relay::connection_of(const std::string& device) const {
+  auto it = by_device_.find(device);
+  return it == by_device_.end() ? nullptr : it->second.lock();
 }
 
 using store::pending_queue;
 
 bool Relay::online_for(const store::StoredMessage& m) const {
-  auto it = by_device_.find(m.target_device);
-  if (it == by_device_.end()) return false;
-  auto c = it->second.lock();
+  auto c = connection_of(m.target_device);
   // §10.5: an identity-targeted copy's device is online only with the identity attached.
   return c && c->authenticated() && (!m.identity_targeted || c->identity_attached(m.identity_url));
 }
 
-void Relay::deliver(const store::StoredMessage& m) {
-  if (auto it = by_device_.find(m.target_device); it != by_device_.end())
-    if (auto c = it->second.lock()) c->deliver_new(m);
+void Relay::deliver(store::StoredMessage m) {
+  if (auto c = connection_of(m.target_device))
+    c->post([m = std::move(m)](ClientConn& cc) mutable { cc.deliver_new(std::move(m)); });
 }
 
-void Relay::route(ClientConn& from, const std::string& resource_url,
-                  const std::vector<RouteTarget>& targets, const sstp::Message& header,
-                  std::shared_ptr<Bytes> data, bool fanout,
-                  std::function<void(bool, std::vector<std::size_t>)> done) {
+void Relay::route(RouteRequest r) {
+  asio::post(io_, [this, r = std::move(r)]() mutable { route_here(std::move(r)); });
+}
+
+void Relay::route_here(RouteRequest r) {
+  const std::string& resource_url = r.resource_url;
+  const std::vector<RouteTarget>& targets = r.targets;
+  const sstp::Message& header = r.header;
+  auto& data = r.data;
+  const bool fanout = r.fanout;
+  auto& done = r.done;
   const std::int64_t now = std::time(nullptr);
   const std::uint64_t size = data ? data->size() : 0;
   // §10.6: an expired ephemeral sequence is dropped and acknowledged.
@@ -260,7 +303,7 @@ void Relay::route(ClientConn& from, const std::string& resource_url,
   base.header = header;
   base.header.session_id = 0;
   base.header.message_count = 0;
-  base.sender_device = from.device_url();
+  base.sender_device = r.from_device;
   base.arrival_unix = now;
   base.data = std::move(data);
 
@@ -304,9 +347,9 @@ void Relay::route(ClientConn& from, const std::string& resource_url,
       continue;
     }
     bool any_stored = false, any_refused = false;
-    for (auto r = lo; r != hi; ++r) {
+    for (auto reg = lo; reg != hi; ++reg) {
       store::StoredMessage c = m;
-      c.target_device = r->second;
+      c.target_device = reg->second;
       (add(std::move(c)) ? any_stored : any_refused) = true;
     }
     // A fanout entry fails when none of its devices can take the copy; an Open session when
@@ -314,61 +357,117 @@ void Relay::route(ClientConn& from, const std::string& resource_url,
     if (any_refused && (!fanout || !any_stored)) over_quota.push_back(i);
   }
   if (copies.empty()) return done(true, std::move(over_quota));
+  // Live copies still unacknowledged for a target go to the store ahead of this message, or
+  // they would be delivered after it (live_failed_here).
+  auto store_live_before = [&] {
+    for (const auto& m : copies) {
+      if (!live_by_device_.count(m.target_device)) continue;
+      auto c = connection_of(m.target_device);
+      store_live_from(m.target_device, 0, !c || c->ended());
+    }
+  };
   // The live path: one device-targeted copy for a device that is online with nothing queued
   // goes out at once; its acknowledgement acknowledges the sender (no store write). Not for a
   // device sending to itself: its own connection may not take deliveries before it has its
   // acknowledgements (grove send does not), so the sender would wait for live_timeout.
   if (opt_.live_forwarding && !fanout && copies.size() == 1 && !copies[0].identity_targeted) {
     auto q = queues_.find(copies[0].target_device);
-    auto c = by_device_.count(copies[0].target_device) ? by_device_[copies[0].target_device].lock()
-                                                       : nullptr;
-    if ((q == queues_.end() || q->second.messages == 0) && c && c.get() != &from &&
-        c->can_take_live()) {
+    auto c = connection_of(copies[0].target_device);
+    const bool to_self =
+        c && !c->weak_from_this().owner_before(r.from) && !r.from.owner_before(c->weak_from_this());
+    if ((q == queues_.end() || q->second.messages == 0) && c && !to_self && c->can_take_live()) {
       store::StoredMessage m = std::move(copies[0]);
       m.id = next_live_id_++;
       const std::uint64_t id = m.id;
       LiveCopy& l = live_[id];
       metrics_.live_bytes += size;
-      metrics_.live_bytes_peak = std::max(metrics_.live_bytes_peak, metrics_.live_bytes);
+      metrics_.live_bytes_peak =
+          std::max(metrics_.live_bytes_peak.load(), metrics_.live_bytes.load());
       l.m = m;
       l.done = std::move(done);
+      live_by_device_[m.target_device].insert(id);
       l.timer = std::make_unique<asio::steady_timer>(io_, opt_.live_timeout);
       l.timer->async_wait([this, id](const std::error_code& ec) {
-        if (!ec) live_failed(id, false);
+        if (!ec) live_failed_here(id, false);
       });
-      c->deliver_live(m);
-      // Back-pressure instead of the store: the sender waits until the recipient drains. The
-      // copy in hand is taken; the sender's bytes stay in its socket meanwhile.
-      if (c->live_backlogged() && from.pause_for_live()) c->hold_sender(from.shared_from_this());
+      c->post([m = std::move(m), from = r.from](ClientConn& cc) mutable {
+        cc.deliver_live(std::move(m), std::move(from));
+      });
       return;
     }
   }
+  store_live_before();
   store_copies(std::move(copies), std::move(over_quota), std::move(done));
 }
 
 void Relay::live_acked(std::uint64_t id) {
+  asio::post(io_, [this, id] { live_acked_here(id); });
+}
+
+void Relay::live_failed(std::uint64_t id, bool recipient_gone) {
+  asio::post(io_, [this, id, recipient_gone] { live_failed_here(id, recipient_gone); });
+}
+
+void Relay::register_device(std::string identity_url, std::string device_url,
+                            std::function<void(sstp::AttachResponseId)> done) {
+  asio::post(io_, [this, i = std::move(identity_url), d = std::move(device_url),
+                   done = std::move(done)]() mutable { register_here(i, d, std::move(done)); });
+}
+
+void Relay::removed(std::string device, std::uint64_t bytes) {
+  asio::post(io_, [this, device = std::move(device), bytes] { removed_here(device, bytes); });
+}
+
+void Relay::live_acked_here(std::uint64_t id) {
   auto it = live_.find(id);
   if (it == live_.end()) return;  // it fell back to the store already
+  forget_live(it->second.m.target_device, id);
   auto done = std::move(it->second.done);
   metrics_.live_bytes -=
-      std::min(metrics_.live_bytes, it->second.m.data ? it->second.m.data->size() : 0);
+      std::min(metrics_.live_bytes.load(), it->second.m.data ? it->second.m.data->size() : 0);
   live_.erase(it);
   ++metrics_.live_acknowledged;
   done(true, {});
   maybe_finish();
 }
 
-void Relay::live_failed(std::uint64_t id, bool recipient_gone) {
+void Relay::forget_live(const std::string& device, std::uint64_t id) {
+  auto d = live_by_device_.find(device);
+  if (d == live_by_device_.end()) return;
+  d->second.erase(id);
+  if (d->second.empty()) live_by_device_.erase(d);
+}
+
+// Order (sstp.md §9.5): a copy that falls back to the store must not be overtaken by later
+// live copies to the same device, which would reach the recipient first; so they all fall
+// back with it, oldest first. Their failures are posted by other loops at other times.
+void Relay::live_failed_here(std::uint64_t id, bool recipient_gone) {
   auto it = live_.find(id);
   if (it == live_.end()) return;
+  const std::string device = it->second.m.target_device;
+  store_live_from(device, id, recipient_gone);
+}
+
+void Relay::store_live_from(const std::string& device, std::uint64_t first, bool recipient_gone) {
+  auto d = live_by_device_.find(device);
+  if (d == live_by_device_.end()) return;
+  std::vector<std::uint64_t> ids(d->second.lower_bound(first), d->second.end());
+  for (std::uint64_t id : ids) fall_back(id, recipient_gone);
+}
+
+void Relay::fall_back(std::uint64_t id, bool recipient_gone) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return;
+  forget_live(it->second.m.target_device, id);
   store::StoredMessage m = std::move(it->second.m);
   auto done = std::move(it->second.done);
   live_.erase(it);
-  metrics_.live_bytes -= std::min<std::uint64_t>(metrics_.live_bytes, m.data ? m.data->size() : 0);
+  metrics_.live_bytes -=
+      std::min<std::uint64_t>(metrics_.live_bytes.load(), m.data ? m.data->size() : 0);
   // Not sent yet: taken back so it goes out once, from the store. Sent: it may still arrive and
   // be acknowledged; the stored copy then repeats it and the receiver drops it by its id (§9.5).
-  if (auto c = by_device_.count(m.target_device) ? by_device_[m.target_device].lock() : nullptr)
-    c->drop_unsent_live(id);
+  if (auto c = connection_of(m.target_device))
+    c->post([id](ClientConn& cc) { cc.drop_unsent_live(id); });
   if ((m.header.flags & flag::DoNotDeliverIfOffline) && recipient_gone)
     return done(true, {});  // §10.5: discarded when its target's connection ends
   m.id = 0;
@@ -395,19 +494,19 @@ void Relay::store_copies(std::vector<store::StoredMessage> copies,
     --appends_in_flight_;
     if (ec) {
       spdlog::error("store: cannot write a message ({} copies): {}", written.size(), ec.message());
-      for (const auto& m : written) removed(m);
+      for (const auto& m : written) removed_here(m.target_device, m.data ? m.data->size() : 0);
       done(false, {});
       maybe_finish();
       return;
     }
     done(true, std::move(over));  // every copy durable: the sender may be acknowledged
-    for (const auto& m : written) deliver(m);
+    for (auto& m : written) deliver(std::move(m));
     maybe_finish();
   });
 }
 
-void Relay::register_device(const std::string& identity_url, const std::string& device_url,
-                            std::function<void(sstp::AttachResponseId)> done) {
+void Relay::register_here(const std::string& identity_url, const std::string& device_url,
+                          std::function<void(sstp::AttachResponseId)> done) {
   using sstp::AttachResponseId;
   bool already = false;
   std::size_t count = registering_[identity_url];  // registrations being written count too
@@ -441,8 +540,8 @@ void Relay::register_device(const std::string& identity_url, const std::string& 
             q.bytes += r.copied_bytes;
             metrics_.queued_messages += r.copied;
             metrics_.queued_bytes += r.copied_bytes;
-            if (auto it = by_device_.find(device_url); it != by_device_.end())
-              if (auto c = it->second.lock()) c->queue_grew();
+            if (auto c = connection_of(device_url))
+              c->post([](ClientConn& cc) { cc.queue_grew(); });
           }
           spdlog::info("event=registered identity={} device={} pending_copies={}", identity_url,
                        device_url, r.copied);
@@ -457,6 +556,7 @@ void Relay::auth_failed(const std::string& source, const std::string& device) {
   const auto now = std::chrono::steady_clock::now();
   std::vector<std::string> keys{"addr " + source};
   if (device_known(device)) keys.push_back("dev " + device);  // peers choose unknown URLs freely
+  std::lock_guard lock(auth_mu_);
   for (const std::string& key : keys) {
     // Bounded under a flood from many addresses: beyond the cap, new sources are not counted.
     if (auth_failures_.size() >= 10000 && !auth_failures_.count(key)) continue;
@@ -473,6 +573,7 @@ void Relay::auth_failed(const std::string& source, const std::string& device) {
 
 void Relay::prune_auth_failures() {
   const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(auth_mu_);
   std::erase_if(auth_failures_, [&](const auto& kv) {
     return kv.second.empty() || now - kv.second.back() > std::chrono::seconds(60);
   });
@@ -481,6 +582,7 @@ void Relay::prune_auth_failures() {
 
 bool Relay::auth_limited(const std::string& source, const std::string& device) {
   const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(auth_mu_);
   for (const std::string& key : {"addr " + source, "dev " + device}) {
     auto it = auth_blocked_until_.find(key);
     if (it == auth_blocked_until_.end()) continue;
@@ -490,18 +592,16 @@ bool Relay::auth_limited(const std::string& source, const std::string& device) {
   return false;
 }
 
-void Relay::removed(const store::StoredMessage& m) {
-  auto& q = queues_[m.target_device];
-  const std::uint64_t size = m.data ? m.data->size() : 0;
+void Relay::removed_here(const std::string& device, std::uint64_t size) {
+  auto& q = queues_[device];
   q.messages -= std::min<std::uint64_t>(q.messages, 1);
   q.bytes -= std::min(q.bytes, size);
-  metrics_.queued_messages -= std::min<std::uint64_t>(metrics_.queued_messages, 1);
-  metrics_.queued_bytes -= std::min(metrics_.queued_bytes, size);
+  metrics_.queued_messages -= std::min<std::uint64_t>(metrics_.queued_messages.load(), 1);
+  metrics_.queued_bytes -= std::min(metrics_.queued_bytes.load(), size);
 }
 
 void Relay::shutdown() {
-  if (stopping_) return;
-  stopping_ = true;
+  if (stopping_.exchange(true)) return;
   spdlog::info("event=shutdown connections={}", conns_.size());
   for (auto& a : acceptors_) {
     std::error_code ec;
@@ -509,7 +609,9 @@ void Relay::shutdown() {
   }
   if (http_) http_->stop();
   if (purge_timer_) purge_timer_->cancel();
-  for (auto& c : conns_) c->close(sstp::ConnectCloseReason::Resting, opt_.resting_return_time);
+  const std::uint16_t back = opt_.resting_return_time;
+  for (auto& c : conns_)
+    c->post([back](ClientConn& cc) { cc.close(sstp::ConnectCloseReason::Resting, back); });
   // Give connections and stored work time to finish, then stop regardless.
   auto t = std::make_shared<asio::steady_timer>(io_, opt_.drain_timeout);
   t->async_wait([this, t](const std::error_code&) {

@@ -1,5 +1,6 @@
 // Relay::start_http: the port-80 listener of the HTTP encapsulations (henc.md §2.7), kept out
-// of relay.cpp. Its virtual connections reach Relay::adopt() like any TCP connection.
+// of relay.cpp. Its virtual connections reach Relay::adopt() like any TCP connection; they
+// stay on the main loop, where the listener runs.
 #include <spdlog/spdlog.h>
 
 #include "relay/http_listener.hpp"
@@ -14,8 +15,8 @@ void Relay::start_http() {
   // §2.2: without a list of own names the Relay-Server-Name check is skipped.
   if (o.server_names.empty())
     spdlog::warn("server_names is empty: HTTP requests are not checked for the relay's name");
-  http_ = std::make_unique<HttpListener>(io_, std::move(o),
-                                         [this](net::ByteStreamPtr s) { adopt(std::move(s)); });
+  http_ = std::make_unique<HttpListener>(
+      io_, std::move(o), [this](net::ByteStreamPtr s) { adopt(std::move(s), io_.get_executor()); });
   for (const auto& hp : opt_.http_listen) {
     try {
       http_->listen(hp);

@@ -293,6 +293,72 @@ TEST_F(RelayTest, PausedSenderResumesThroughTheStoreWhenTheReceiverDies) {
       << "lost, duplicated or out of order";
 }
 
+// groved with four event loops and four pairs at once: two live (receivers online) and two
+// through the store (receivers offline until their senders are done). Every message arrives
+// once and in order, and the connections were spread over more than one loop.
+TEST_F(RelayTest, FourPairsOverFourEventLoopsKeepEveryMessageInOrder) {
+  relay->kill(SIGKILL);
+  constexpr int kPairs = 4, kCount = 300;
+  for (int i = 0; i < kPairs; ++i) {
+    add_device("s" + std::to_string(i));
+    add_device("r" + std::to_string(i));
+  }
+  start_relay({}, {"--event-loops", "4"});
+  ASSERT_NE(read_file(dir / "relay.err").find("event_loops=4"), std::string::npos);
+  std::vector<std::string> lines(kPairs);
+  for (int i = 0; i < kPairs; ++i) {
+    for (int n = 0; n < kCount; ++n) {
+      std::string line = "pair " + std::to_string(i) + " message " + std::to_string(n) + " ";
+      line.resize(1000, static_cast<char>('a' + (i + n) % 26));
+      lines[i] += line + "\n";
+    }
+    std::ofstream(dir / ("lines" + std::to_string(i))) << lines[i];
+  }
+  auto receive = [&](int i) {
+    auto r = receive_args("r" + std::to_string(i));
+    r.insert(r.end(), {"-n", std::to_string(kCount)});
+    return std::make_unique<Process>(r, dir / ("recv" + std::to_string(i)),
+                                     dir / ("recv" + std::to_string(i) + ".err"));
+  };
+  auto authenticated = [&] {
+    const std::string log = read_file(dir / "relay.err");
+    std::size_t n = 0;
+    for (auto at = log.find("event=authenticated"); at != std::string::npos;
+         at = log.find("event=authenticated", at + 1))
+      ++n;
+    return n;
+  };
+  std::vector<std::unique_ptr<Process>> receivers;
+  receivers.push_back(receive(0));
+  receivers.push_back(receive(1));
+  for (int w = 0; w < 600 && authenticated() < 2; ++w)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(authenticated(), 2u) << read_file(dir / "relay.err");
+  std::vector<std::unique_ptr<Process>> senders;
+  for (int i = 0; i < kPairs; ++i) {
+    auto a = send_args("s" + std::to_string(i), "r" + std::to_string(i));
+    a.push_back("--lines");
+    senders.push_back(std::make_unique<Process>(a, dir / ("s" + std::to_string(i) + ".out"),
+                                                dir / ("s" + std::to_string(i) + ".err"),
+                                                dir / ("lines" + std::to_string(i))));
+  }
+  for (auto& s : senders) EXPECT_EQ(s->wait(std::chrono::seconds(120)), 0) << s->err();
+  receivers.push_back(receive(2));
+  receivers.push_back(receive(3));
+  for (auto& r : receivers) EXPECT_EQ(r->wait(std::chrono::seconds(120)), 0) << r->err();
+  for (int i = 0; i < kPairs; ++i)
+    EXPECT_TRUE(read_file(dir / ("recv" + std::to_string(i))) == lines[i])
+        << "pair " << i << ": lost, duplicated or out of order";
+  EXPECT_GE(metric(admin_port, "grove_live_acknowledged_total"), 1u);
+  const std::string log = read_file(dir / "relay.err");
+  std::set<std::string> loops;
+  std::regex re("event=authenticated [^\n]* loop=([0-9]+)");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
+       ++it)
+    loops.insert((*it)[1]);
+  EXPECT_GE(loops.size(), 2u) << "every connection on one loop";
+}
+
 TEST_F(RelayTest, SighupReloadsDevicesAndSigtermDrains) {
   add_device("dave");  // added while groved runs: unknown until SIGHUP
   auto r = receive_args("dave");
