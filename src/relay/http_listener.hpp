@@ -1,7 +1,8 @@
 // groved's port-80 listener for the HTTP encapsulations (henc.md §2.7, §3-§5): accepts TCP on
 // `http_listen`, feeds every connection to the sans-I/O henc::RelayCore, and hands each
 // established virtual connection to Relay::adopt() as a ByteStream, so the SSTP engine serves
-// it exactly like a TCP connection. One event loop, no threads.
+// it exactly like a TCP connection. It runs on groved's main event loop, and so do its virtual
+// connections.
 #pragma once
 
 #include <memory>

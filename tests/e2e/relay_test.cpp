@@ -89,6 +89,7 @@ class RelayTest : public RelayFixture {
     start_relay();
     ASSERT_GT(port, 0);
   }
+  void four_pairs(int loops);
 };
 
 TEST_F(RelayTest, StoresForOfflineDeviceAndDeliversInOrder) {
@@ -293,18 +294,19 @@ TEST_F(RelayTest, PausedSenderResumesThroughTheStoreWhenTheReceiverDies) {
       << "lost, duplicated or out of order";
 }
 
-// groved with four event loops and four pairs at once: two live (receivers online) and two
+// groved with `loops` event loops and four pairs at once: two live (receivers online) and two
 // through the store (receivers offline until their senders are done). Every message arrives
-// once and in order, and the connections were spread over more than one loop.
-TEST_F(RelayTest, FourPairsOverFourEventLoopsKeepEveryMessageInOrder) {
+// once and in order, and the connections were spread over the loops.
+void RelayTest::four_pairs(int loops) {
   relay->kill(SIGKILL);
   constexpr int kPairs = 4, kCount = 300;
   for (int i = 0; i < kPairs; ++i) {
     add_device("s" + std::to_string(i));
     add_device("r" + std::to_string(i));
   }
-  start_relay({}, {"--event-loops", "4"});
-  ASSERT_NE(read_file(dir / "relay.err").find("event_loops=4"), std::string::npos);
+  start_relay({}, {"--event-loops", std::to_string(loops)});
+  ASSERT_NE(read_file(dir / "relay.err").find("event_loops=" + std::to_string(loops)),
+            std::string::npos);
   std::vector<std::string> lines(kPairs);
   for (int i = 0; i < kPairs; ++i) {
     for (int n = 0; n < kCount; ++n) {
@@ -351,13 +353,19 @@ TEST_F(RelayTest, FourPairsOverFourEventLoopsKeepEveryMessageInOrder) {
         << "pair " << i << ": lost, duplicated or out of order";
   EXPECT_GE(metric(admin_port, "grove_live_acknowledged_total"), 1u);
   const std::string log = read_file(dir / "relay.err");
-  std::set<std::string> loops;
+  std::set<std::string> used;
   std::regex re("event=authenticated [^\n]* loop=([0-9]+)");
   for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
        ++it)
-    loops.insert((*it)[1]);
-  EXPECT_GE(loops.size(), 2u) << "every connection on one loop";
+    used.insert((*it)[1]);
+  if (loops == 1)
+    EXPECT_EQ(used, std::set<std::string>{"0"});
+  else
+    EXPECT_GE(used.size(), 2u) << "every connection on one loop";
 }
+
+TEST_F(RelayTest, FourPairsOverFourEventLoopsKeepEveryMessageInOrder) { four_pairs(4); }
+TEST_F(RelayTest, FourPairsOnOneEventLoopKeepEveryMessageInOrder) { four_pairs(1); }
 
 TEST_F(RelayTest, SighupReloadsDevicesAndSigtermDrains) {
   add_device("dave");  // added while groved runs: unknown until SIGHUP
