@@ -75,6 +75,7 @@ void ClientConn::handle(engine::ConnectRequested& ev) {
   const auto d = relay_.device(device_url_);
   if (!d) return refuse(ConnectResponseId::AuthenticationFailed, 0, "unknown device");
   if (!d->enabled) return refuse(ConnectResponseId::ConnectRejected, 0, "device disabled");
+  secret_ = d->secret;
   (void)conn_.accept_connection(d->secret);  // the engine checks the token (auth.md R1, R3)
 }
 
@@ -527,8 +528,7 @@ void ClientConn::pump() {
       if (is_live(m.id)) {
         relay_.live_acked(m.id);  // disposed of by the expiry rule
       } else {
-        relay_.store().remove({m.id}, [](std::error_code) {});
-        relay_.removed(m.target_device, size_of(m));
+        relay_.remove_copy(m);
       }
       pending_bytes_ -= size_of(m);
       it = pending_.erase(it);
@@ -669,8 +669,7 @@ void ClientConn::handle(engine::Acknowledged& ev) {
   if (is_live(it->first)) {
     relay_.live_acked(it->first);  // the live recipient has it: the sender may be acknowledged
   } else {
-    relay_.store().remove({it->first}, [](std::error_code) {});  // a copy leaves when acknowledged
-    relay_.removed(it->second.target_device, size_of(it->second));
+    relay_.remove_copy(it->second);  // a copy leaves when acknowledged
   }
   inflight_.erase(it);
   pump();
@@ -708,15 +707,8 @@ void ClientConn::handle(engine::ConnectionClosed& ev) {
   std::sort(live.begin(), live.end());
   for (auto id : live) relay_.live_failed(id, true);
   // §10.5: a D copy still unacknowledged when its target's connection ends is discarded.
-  std::vector<std::uint64_t> drop;
-  for (auto& [id, m] : inflight_) {
-    if (is_live(id)) continue;
-    if (m.header.flags & flag::DoNotDeliverIfOffline) {
-      drop.push_back(id);
-      relay_.removed(m.target_device, size_of(m));
-    }
-  }
-  if (!drop.empty()) relay_.store().remove(std::move(drop), [](std::error_code) {});
+  for (auto& [id, m] : inflight_)
+    if (!is_live(id) && (m.header.flags & flag::DoNotDeliverIfOffline)) relay_.remove_copy(m);
   inflight_.clear();
   pending_.clear();
   pending_bytes_ = 0;

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ struct QueueKey {
 // Ids of copies on the live path; store ids never come near them.
 inline constexpr std::uint64_t kLiveIdBase = std::uint64_t{1} << 62;
 inline bool is_live(std::uint64_t id) { return id >= kLiveIdBase; }
+// The most live bytes held for one device, in delivery windows (max_unacked_delivery_bytes):
+// the hard limit of 8 windows waiting unsent, plus the window in flight.
+inline constexpr std::uint64_t kLiveWindowsPerDevice = 9;
 
 struct RouteTarget {
   std::string identity_url, device_url;
@@ -86,6 +90,9 @@ class ClientConn final : public net::ConnectionHandler,
   [[nodiscard]] const std::string& device_url() const { return device_url_; }
   [[nodiscard]] const std::string& peer() const { return peer_; }
   [[nodiscard]] bool authenticated() const { return authenticated_.load(); }
+  // The device secret the connection was accepted with (none when authentication is off);
+  // set before authenticated() reaches the relay, then never changed.
+  [[nodiscard]] const std::optional<auth::Secret>& secret() const { return secret_; }
   // Identity-targeted copies are delivered only where the identity is attached (§10.4).
   [[nodiscard]] bool identity_attached(const std::string& url) const;
   // Online, caught up, and less than live_hard_limit() waiting unsent here, as published by
@@ -163,6 +170,7 @@ class ClientConn final : public net::ConnectionHandler,
   net::Driver driver_;
   std::string peer_;
   std::string device_url_;
+  std::optional<auth::Secret> secret_;
   std::atomic<bool> authenticated_{false};
   bool closed_ = false;
   std::atomic<bool> takes_live_{false};

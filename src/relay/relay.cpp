@@ -244,13 +244,28 @@ bool Relay::device_known(const std::string& url) const {
 
 void Relay::authenticated(std::shared_ptr<ClientConn> c) {
   asio::post(io_, [this, c = std::move(c)] {
-    auto& slot = by_device_[c->device_url()];
+    const std::string& dev = c->device_url();
+    // A reload (SIGHUP) between the handshake and now did not see this connection: check its
+    // device against the table as it is now (auth.md §2.1).
+    if (c->secret()) {
+      const auto d = device(dev);
+      if (!d || !d->enabled || d->secret != *c->secret()) {
+        c->post([](ClientConn& cc) {
+          cc.close(sstp::ConnectCloseReason::DeviceAuthenticationFailed);
+        });
+        return;
+      }
+    }
+    auto& slot = by_device_[dev];
     if (auto old = slot.lock(); old && old != c) {
       // §7.9: only the newest connection of a device receives deliveries.
-      spdlog::info("event=crossed device={} old_peer={}", c->device_url(), old->peer());
+      spdlog::info("event=crossed device={} old_peer={}", dev, old->peer());
       old->post([](ClientConn& o) { o.close(sstp::ConnectCloseReason::CrossedConnections); });
     }
     slot = c;
+    // Live copies still on their way to an older connection go to the store now, ahead of
+    // anything routed to this one, so the new connection gets them first (§9.5).
+    store_live_from(dev, 0, false, nullptr);
     c->post([](ClientConn& cc) { cc.start_delivery(); });
   });
 }
@@ -274,7 +289,8 @@ using store::pending_queue;
 bool Relay::online_for(const store::StoredMessage& m) const {
   auto c = connection_of(m.target_device);
   // §10.5: an identity-targeted copy's device is online only with the identity attached.
-  return c && c->authenticated() && (!m.identity_targeted || c->identity_attached(m.identity_url));
+  return c && c->authenticated() && !c->ended() &&
+         (!m.identity_targeted || c->identity_attached(m.identity_url));
 }
 
 void Relay::deliver(store::StoredMessage m) {
@@ -357,13 +373,13 @@ void Relay::route_here(RouteRequest r) {
     if (any_refused && (!fanout || !any_stored)) over_quota.push_back(i);
   }
   if (copies.empty()) return done(true, std::move(over_quota));
-  // Live copies still unacknowledged for a target go to the store ahead of this message, or
-  // they would be delivered after it (live_failed_here).
+  // Live copies still unacknowledged in a target's delivery session go to the store ahead of
+  // this message, or they would be delivered after it (live_failed_here).
   auto store_live_before = [&] {
     for (const auto& m : copies) {
       if (!live_by_device_.count(m.target_device)) continue;
       auto c = connection_of(m.target_device);
-      store_live_from(m.target_device, 0, !c || c->ended());
+      store_live_from(m.target_device, 0, !c || c->ended(), &m);
     }
   };
   // The live path: one device-targeted copy for a device that is online with nothing queued
@@ -375,7 +391,13 @@ void Relay::route_here(RouteRequest r) {
     auto c = connection_of(copies[0].target_device);
     const bool to_self =
         c && !c->weak_from_this().owner_before(r.from) && !r.from.owner_before(c->weak_from_this());
-    if ((q == queues_.end() || q->second.messages == 0) && c && !to_self && c->can_take_live()) {
+    // The recipient's own limit (can_take_live) is published from its loop and may lag while
+    // posts are on their way; this one, kept here, bounds the live bytes held per device.
+    auto held = live_by_device_.find(copies[0].target_device);
+    const bool room = held == live_by_device_.end() ||
+                      held->second.bytes < kLiveWindowsPerDevice * opt_.max_unacked_delivery_bytes;
+    if ((q == queues_.end() || q->second.messages == 0) && c && !to_self && room &&
+        c->can_take_live()) {
       store::StoredMessage m = std::move(copies[0]);
       m.id = next_live_id_++;
       const std::uint64_t id = m.id;
@@ -384,8 +406,11 @@ void Relay::route_here(RouteRequest r) {
       metrics_.live_bytes_peak =
           std::max(metrics_.live_bytes_peak.load(), metrics_.live_bytes.load());
       l.m = m;
+      l.to = c;
       l.done = std::move(done);
-      live_by_device_[m.target_device].insert(id);
+      auto& total = live_by_device_[m.target_device];
+      total.ids.insert(id);
+      total.bytes += size;
       l.timer = std::make_unique<asio::steady_timer>(io_, opt_.live_timeout);
       l.timer->async_wait([this, id](const std::error_code& ec) {
         if (!ec) live_failed_here(id, false);
@@ -414,14 +439,18 @@ void Relay::register_device(std::string identity_url, std::string device_url,
                    done = std::move(done)]() mutable { register_here(i, d, std::move(done)); });
 }
 
-void Relay::removed(std::string device, std::uint64_t bytes) {
-  asio::post(io_, [this, device = std::move(device), bytes] { removed_here(device, bytes); });
+void Relay::remove_copy(const store::StoredMessage& m) {
+  // The completion runs on the main loop, after the delete is committed.
+  store_->remove({m.id}, [this, device = m.target_device, bytes = m.data ? m.data->size() : 0](
+                             std::error_code ec, std::uint64_t n) {
+    if (!ec && n) removed_here(device, bytes);
+  });
 }
 
 void Relay::live_acked_here(std::uint64_t id) {
   auto it = live_.find(id);
   if (it == live_.end()) return;  // it fell back to the store already
-  forget_live(it->second.m.target_device, id);
+  forget_live(it->second.m, id);
   auto done = std::move(it->second.done);
   metrics_.live_bytes -=
       std::min(metrics_.live_bytes.load(), it->second.m.data ? it->second.m.data->size() : 0);
@@ -431,34 +460,46 @@ void Relay::live_acked_here(std::uint64_t id) {
   maybe_finish();
 }
 
-void Relay::forget_live(const std::string& device, std::uint64_t id) {
-  auto d = live_by_device_.find(device);
+void Relay::forget_live(const store::StoredMessage& m, std::uint64_t id) {
+  auto d = live_by_device_.find(m.target_device);
   if (d == live_by_device_.end()) return;
-  d->second.erase(id);
-  if (d->second.empty()) live_by_device_.erase(d);
+  d->second.ids.erase(id);
+  d->second.bytes -= std::min<std::uint64_t>(d->second.bytes, m.data ? m.data->size() : 0);
+  if (d->second.ids.empty()) live_by_device_.erase(d);
 }
 
 // Order (sstp.md §9.5): a copy that falls back to the store must not be overtaken by later
-// live copies to the same device, which would reach the recipient first; so they all fall
+// live copies of its delivery session, which would reach the recipient first; so they fall
 // back with it, oldest first. Their failures are posted by other loops at other times.
 void Relay::live_failed_here(std::uint64_t id, bool recipient_gone) {
   auto it = live_.find(id);
   if (it == live_.end()) return;
-  const std::string device = it->second.m.target_device;
-  store_live_from(device, id, recipient_gone);
+  const store::StoredMessage m = it->second.m;  // a copy: fall_back moves it out of live_
+  store_live_from(m.target_device, id, recipient_gone, &m);
 }
 
-void Relay::store_live_from(const std::string& device, std::uint64_t first, bool recipient_gone) {
+void Relay::store_live_from(const std::string& device, std::uint64_t first, bool recipient_gone,
+                            const store::StoredMessage* same_session_as) {
   auto d = live_by_device_.find(device);
   if (d == live_by_device_.end()) return;
-  std::vector<std::uint64_t> ids(d->second.lower_bound(first), d->second.end());
+  auto key = [](const store::StoredMessage& m) {
+    return QueueKey{m.resource_url, m.identity_url, m.identity_targeted};
+  };
+  std::vector<std::uint64_t> ids;
+  for (auto it = d->second.ids.lower_bound(first); it != d->second.ids.end(); ++it) {
+    auto l = live_.find(*it);
+    if (l == live_.end()) continue;
+    if (same_session_as && key(l->second.m) != key(*same_session_as)) continue;
+    ids.push_back(*it);
+  }
   for (std::uint64_t id : ids) fall_back(id, recipient_gone);
 }
 
 void Relay::fall_back(std::uint64_t id, bool recipient_gone) {
   auto it = live_.find(id);
   if (it == live_.end()) return;
-  forget_live(it->second.m.target_device, id);
+  forget_live(it->second.m, id);
+  auto to = it->second.to.lock();
   store::StoredMessage m = std::move(it->second.m);
   auto done = std::move(it->second.done);
   live_.erase(it);
@@ -466,8 +507,7 @@ void Relay::fall_back(std::uint64_t id, bool recipient_gone) {
       std::min<std::uint64_t>(metrics_.live_bytes.load(), m.data ? m.data->size() : 0);
   // Not sent yet: taken back so it goes out once, from the store. Sent: it may still arrive and
   // be acknowledged; the stored copy then repeats it and the receiver drops it by its id (§9.5).
-  if (auto c = connection_of(m.target_device))
-    c->post([id](ClientConn& cc) { cc.drop_unsent_live(id); });
+  if (to) to->post([id](ClientConn& cc) { cc.drop_unsent_live(id); });
   if ((m.header.flags & flag::DoNotDeliverIfOffline) && recipient_gone)
     return done(true, {});  // §10.5: discarded when its target's connection ends
   m.id = 0;

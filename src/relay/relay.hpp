@@ -91,8 +91,10 @@ class Relay {
   // messages to the device, then answers (on the main loop).
   void register_device(std::string identity_url, std::string device_url,
                        std::function<void(sstp::AttachResponseId)> done);
-  // A copy of `bytes` left the queue of `device` (delivered, expired or dropped).
-  void removed(std::string device, std::uint64_t bytes);
+  // A stored copy left its queue (delivered, expired or dropped): deletes it, and takes it off
+  // the queue totals once the store confirms the row went, so a copy acknowledged by both an
+  // old and a new connection of its device counts once.
+  void remove_copy(const store::StoredMessage& m);
 
  private:
   void accept(asio::ip::tcp::socket s, const char* kind);
@@ -105,10 +107,12 @@ class Relay {
   void route_here(RouteRequest r);
   void live_acked_here(std::uint64_t id);
   void live_failed_here(std::uint64_t id, bool recipient_gone);
-  // Stores the live copies to `device` with ids from `first` on, oldest first.
-  void store_live_from(const std::string& device, std::uint64_t first, bool recipient_gone);
+  // Stores the live copies to `device` with ids from `first` on, oldest first: those of the
+  // delivery session (QueueKey) of `same_session_as`, or all when it is null.
+  void store_live_from(const std::string& device, std::uint64_t first, bool recipient_gone,
+                       const store::StoredMessage* same_session_as);
   void fall_back(std::uint64_t id, bool recipient_gone);  // one live copy to the store
-  void forget_live(const std::string& device, std::uint64_t id);
+  void forget_live(const store::StoredMessage& m, std::uint64_t id);
   void register_here(const std::string& identity_url, const std::string& device_url,
                      std::function<void(sstp::AttachResponseId)> done);
   void removed_here(const std::string& device, std::uint64_t bytes);
@@ -117,11 +121,16 @@ class Relay {
                     std::function<void(bool, std::vector<std::size_t>)> done);
   struct LiveCopy {
     store::StoredMessage m;
+    std::weak_ptr<ClientConn> to;  // the connection it was handed to
     std::function<void(bool, std::vector<std::size_t>)> done;
     std::unique_ptr<asio::steady_timer> timer;
   };
   std::map<std::uint64_t, LiveCopy> live_;
-  std::map<std::string, std::set<std::uint64_t>> live_by_device_;  // ids in live_ per device
+  struct LiveTotal {
+    std::set<std::uint64_t> ids;  // in live_
+    std::uint64_t bytes = 0;
+  };
+  std::map<std::string, LiveTotal> live_by_device_;
   std::uint64_t next_live_id_ = kLiveIdBase;
   void deliver(store::StoredMessage m);
   void start_http();                      // relay_http.cpp

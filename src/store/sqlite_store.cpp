@@ -129,8 +129,8 @@ void SqliteStore::load_queue(
 }
 
 void SqliteStore::remove(std::vector<std::uint64_t> ids,
-                         std::function<void(std::error_code)> done) {
-  impl_->enqueue(detail::RemoveJob{std::move(ids), std::move(done)});
+                         std::function<void(std::error_code, std::uint64_t)> done) {
+  impl_->enqueue(detail::RemoveJob{std::move(ids), std::move(done), 0});
 }
 
 void SqliteStore::register_device(std::string identity_url, std::string device_url,

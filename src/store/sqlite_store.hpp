@@ -103,7 +103,8 @@ class SqliteStore final : public Store {
               std::function<void(std::error_code, std::vector<StoredMessage>)> done) override;
   void load_queue(std::string device, std::uint64_t after_id, std::size_t max_count,
                   std::function<void(std::error_code, std::vector<StoredMessage>)> done) override;
-  void remove(std::vector<std::uint64_t> ids, std::function<void(std::error_code)> done) override;
+  void remove(std::vector<std::uint64_t> ids,
+              std::function<void(std::error_code, std::uint64_t)> done) override;
   void purge(std::int64_t arrival_before_unix, std::int64_t now_unix,
              std::function<void(std::error_code, std::uint64_t removed)> done) override;
   void register_device(std::string identity_url, std::string device_url,

@@ -125,9 +125,11 @@ class Store {
   virtual void load_queue(
       std::string device, std::uint64_t after_id, std::size_t max_count,
       std::function<void(std::error_code, std::vector<StoredMessage>)> done) = 0;
-  // Deletes delivered (or expired) copies. Unknown ids are ignored.
+  // Deletes delivered (or expired) copies and reports how many were there. Unknown ids, and
+  // ids already deleted (two connections acknowledged the same copy), count nothing, so the
+  // caller can keep its queue totals exact.
   virtual void remove(std::vector<std::uint64_t> ids,
-                      std::function<void(std::error_code)> done) = 0;
+                      std::function<void(std::error_code, std::uint64_t removed)> done) = 0;
   // Registers a device for an identity (sstp.md §11 Register) without blocking the caller and,
   // in the same transaction, copies the identity's pending queue to the device (§11 R2), so a
   // registration never exists without its copies.

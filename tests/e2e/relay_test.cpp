@@ -367,6 +367,44 @@ void RelayTest::four_pairs(int loops) {
 TEST_F(RelayTest, FourPairsOverFourEventLoopsKeepEveryMessageInOrder) { four_pairs(4); }
 TEST_F(RelayTest, FourPairsOnOneEventLoopKeepEveryMessageInOrder) { four_pairs(1); }
 
+// A device reconnects (crossed connections, §7.9) while live copies wait unacknowledged on its
+// old connection: they are stored ahead of anything routed to the new one, so the new
+// connection gets every message once, in order: carol's, sent before it connected, then
+// alice's, sent after (one delivery session: same resource, device-targeted).
+TEST_F(RelayTest, CrossedConnectionGetsTheOldConnectionsLiveCopiesFirst) {
+  relay->kill(SIGKILL);
+  start_relay("live_timeout_seconds = 120\n");
+  constexpr int kHalf = 200;
+  const std::string lines = big_lines(2 * kHalf);
+  const std::size_t half = lines.size() / 2;  // every line is 65536 bytes with its newline
+  { std::ofstream(dir / "first.txt") << lines.substr(0, half); }
+  { std::ofstream(dir / "second.txt") << lines.substr(half); }
+  auto r = receive_args("bob");
+  r.insert(r.end(), {"-n", std::to_string(2 * kHalf)});
+  auto old_receiver = std::make_unique<Process>(r, dir / "recv1.out", dir / "recv1.err");
+  ASSERT_TRUE(wait_for_text(dir / "relay.err", "event=authenticated"))
+      << read_file(dir / "relay.err");
+  ::kill(old_receiver->pid(), SIGSTOP);  // its connection stays, reading nothing
+  auto a = send_args("carol", "bob");
+  a.push_back("--lines");
+  Process first(a, dir / "s1.out", dir / "s1.err", dir / "first.txt");
+  for (int w = 0; w < 600 && metric(admin_port, "grove_messages_in_total") < kHalf; ++w)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(metric(admin_port, "grove_messages_in_total"), static_cast<std::uint64_t>(kHalf));
+  EXPECT_EQ(metric(admin_port, "grove_live_stored_total"), 0u);
+  Process new_receiver(r, dir / "recv2.out", dir / "recv2.err");
+  ASSERT_TRUE(wait_for_text(dir / "relay.err", "event=crossed")) << read_file(dir / "relay.err");
+  a = send_args("alice", "bob");
+  a.push_back("--lines");
+  Process second(a, dir / "s2.out", dir / "s2.err", dir / "second.txt");
+  EXPECT_EQ(first.wait(std::chrono::seconds(120)), 0) << first.err();
+  EXPECT_EQ(second.wait(std::chrono::seconds(120)), 0) << second.err();
+  EXPECT_EQ(new_receiver.wait(std::chrono::seconds(120)), 0) << new_receiver.err();
+  EXPECT_TRUE(read_file(dir / "recv2.out") == lines) << "lost, duplicated or out of order";
+  EXPECT_GE(metric(admin_port, "grove_live_stored_total"), 1u);
+  old_receiver->kill(SIGKILL);
+}
+
 TEST_F(RelayTest, SighupReloadsDevicesAndSigtermDrains) {
   add_device("dave");  // added while groved runs: unknown until SIGHUP
   auto r = receive_args("dave");

@@ -217,7 +217,10 @@ TEST(StoreLifetime, CallsAfterCloseFailWithClosedThroughThePoster) {
     EXPECT_TRUE(m.empty());
     got.push_back(ec);
   });
-  store->remove({1}, [&](std::error_code ec) { got.push_back(ec); });
+  store->remove({1}, [&](std::error_code ec, std::uint64_t n) {
+    EXPECT_EQ(n, 0u);
+    got.push_back(ec);
+  });
   store->purge(0, 0, [&](std::error_code ec, std::uint64_t n) {
     EXPECT_EQ(n, 0u);
     got.push_back(ec);

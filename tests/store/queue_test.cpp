@@ -162,10 +162,17 @@ TEST_F(StoreQueueTest, RemoveDeletesOnlyTheGivenIds) {
   for (unsigned i = 0; i < 6; ++i) copies.push_back(plain(i % 2 ? kOther : kDev, i, 100));
   const AppendResult a = append_wait(loop, *store, copies);
   ASSERT_FALSE(a.ec);
-  // Unknown ids (never used, or beyond int64) are ignored.
-  EXPECT_FALSE(remove_wait(
-      loop, *store, {a.ids[0], a.ids[3], 999999, std::numeric_limits<std::uint64_t>::max()}));
-  EXPECT_FALSE(remove_wait(loop, *store, {}));
+  // Unknown ids (never used, or beyond int64) are ignored and not counted.
+  std::uint64_t removed = 99;
+  EXPECT_FALSE(remove_wait(loop, *store,
+                           {a.ids[0], a.ids[3], 999999, std::numeric_limits<std::uint64_t>::max()},
+                           &removed));
+  EXPECT_EQ(removed, 2u);
+  EXPECT_FALSE(remove_wait(loop, *store, {}, &removed));
+  EXPECT_EQ(removed, 0u);
+  // A copy acknowledged twice (by an old and a new connection of its device) goes once.
+  EXPECT_FALSE(remove_wait(loop, *store, {a.ids[0]}, &removed));
+  EXPECT_EQ(removed, 0u);
 
   const LoadResult d = load_wait(loop, *store, kDev);
   ASSERT_EQ(d.messages.size(), 2u);

@@ -177,11 +177,14 @@ inline LoadResult load_wait(Loop& loop, Store& s, const std::string& device,
   return r;
 }
 
-inline std::error_code remove_wait(Loop& loop, Store& s, std::vector<std::uint64_t> ids) {
+// `removed`, when given, gets the number of rows the store reported deleted.
+inline std::error_code remove_wait(Loop& loop, Store& s, std::vector<std::uint64_t> ids,
+                                   std::uint64_t* removed = nullptr) {
   std::error_code r;
   bool done = false;
-  s.remove(std::move(ids), [&](std::error_code ec) {
+  s.remove(std::move(ids), [&](std::error_code ec, std::uint64_t n) {
     r = ec;
+    if (removed) *removed = n;
     done = true;
   });
   EXPECT_TRUE(loop.run_until([&] { return done; }));

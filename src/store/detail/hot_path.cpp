@@ -254,6 +254,7 @@ int HotPath::run_job(RemoveJob& j) {
     int rc = sqlite3_bind_int64(remove_.get(), 1, as_i64(id));
     if (rc == SQLITE_OK) rc = step_done(remove_.get());
     if (rc != SQLITE_OK) return rc;
+    j.removed += static_cast<std::uint64_t>(sqlite3_changes64(db_.get()));
   }
   return SQLITE_OK;
 }

@@ -30,7 +30,8 @@ struct LoadJob {
 
 struct RemoveJob {
   std::vector<std::uint64_t> ids;
-  std::function<void(std::error_code)> done;
+  std::function<void(std::error_code, std::uint64_t)> done;
+  std::uint64_t removed = 0;  // result: rows deleted
 };
 
 struct PurgeJob {
@@ -84,7 +85,7 @@ inline std::function<void()> completion(Job&& job, std::error_code ec) {
             done(ec, std::move(ms));
           };
         } else if constexpr (std::is_same_v<J, RemoveJob>) {
-          return [done = std::move(j.done), ec] { done(ec); };
+          return [done = std::move(j.done), ec, n = ec ? 0 : j.removed] { done(ec, n); };
         } else if constexpr (std::is_same_v<J, RegisterJob>) {
           return
               [done = std::move(j.done), ec, r = ec ? Registration{} : j.result] { done(ec, r); };
