@@ -352,6 +352,12 @@ void RelayTest::four_pairs(int loops) {
     EXPECT_TRUE(read_file(dir / ("recv" + std::to_string(i))) == lines[i])
         << "pair " << i << ": lost, duplicated or out of order";
   EXPECT_GE(metric(admin_port, "grove_live_acknowledged_total"), 1u);
+  // Every stored copy was acknowledged: the queue totals come back to zero once the deletes
+  // are committed.
+  for (int w = 0; w < 200 && metric(admin_port, "grove_queue_messages") != 0; ++w)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(metric(admin_port, "grove_queue_messages"), 0u);
+  EXPECT_EQ(metric(admin_port, "grove_queue_bytes"), 0u);
   const std::string log = read_file(dir / "relay.err");
   std::set<std::string> used;
   std::regex re("event=authenticated [^\n]* loop=([0-9]+)");
