@@ -250,9 +250,8 @@ void Relay::authenticated(std::shared_ptr<ClientConn> c) {
     if (c->secret()) {
       const auto d = device(dev);
       if (!d || !d->enabled || d->secret != *c->secret()) {
-        c->post([](ClientConn& cc) {
-          cc.close(sstp::ConnectCloseReason::DeviceAuthenticationFailed);
-        });
+        c->post(
+            [](ClientConn& cc) { cc.close(sstp::ConnectCloseReason::DeviceAuthenticationFailed); });
         return;
       }
     }
