@@ -27,7 +27,6 @@ std::string address_of(const std::string& peer) {
   auto colon = peer.rfind(':');
   return colon == std::string::npos ? peer : peer.substr(0, colon);
 }
-std::uint64_t size_of(const store::StoredMessage& m) { return m.data ? m.data->size() : 0; }
 }  // namespace
 
 ClientConn::ClientConn(Relay& relay, net::ByteStreamPtr stream, const engine::Options& eo,
@@ -357,7 +356,7 @@ void ClientConn::rescan_page() {
           if (!m.identity_targeted || m.identity_url != identity || c->held(m.id)) continue;
           auto at = std::find_if(c->pending_.begin(), c->pending_.end(),
                                  [&](const auto& p) { return p.id > m.id; });
-          c->pending_bytes_ += size_of(m);
+          c->pending_bytes_ += store::data_size(m);
           c->pending_.insert(at, std::move(m));  // pending_ stays in id order
         }
         if (done) {
@@ -394,7 +393,7 @@ void ClientConn::load_more() {
           c->loaded_up_to_ = m.id;
           // Copies of identities not attached (yet) wait for rescan().
           if (!c->deliverable(m)) continue;
-          c->pending_bytes_ += size_of(m);
+          c->pending_bytes_ += store::data_size(m);
           c->pending_.push_back(std::move(m));
         }
         // The store may cut a page short at its byte limit, so only
@@ -435,7 +434,7 @@ bool ClientConn::live_backlogged() const {
 // connection that ended since hands the copy back to be stored.
 void ClientConn::deliver_live(store::StoredMessage m, std::weak_ptr<ClientConn> sender) {
   if (closed_ || !authenticated_) return relay_.live_failed(m.id, true);
-  pending_bytes_ += size_of(m);
+  pending_bytes_ += store::data_size(m);
   pending_.push_back(std::move(m));
   pump();
   // Back-pressure instead of the store: the sender waits until this recipient drains; the
@@ -451,7 +450,7 @@ void ClientConn::deliver_live(store::StoredMessage m, std::weak_ptr<ClientConn> 
 bool ClientConn::drop_unsent_live(std::uint64_t id) {
   auto it = std::find_if(pending_.begin(), pending_.end(), [id](auto& m) { return m.id == id; });
   if (it == pending_.end()) return false;
-  pending_bytes_ -= size_of(*it);
+  pending_bytes_ -= store::data_size(*it);
   pending_.erase(it);
   if (pending_bytes_ < live_resume_limit(relay_.options())) release_senders();
   return true;
@@ -498,7 +497,7 @@ void ClientConn::deliver_new(store::StoredMessage m) {
   if (closed_ || !authenticated_ || !deliverable(m)) return;
   if (caught_up_ && !loading_ && m.id > loaded_up_to_) {
     loaded_up_to_ = m.id;
-    pending_bytes_ += size_of(m);
+    pending_bytes_ += store::data_size(m);
     pending_.push_back(std::move(m));
     pump();
   } else {
@@ -530,11 +529,11 @@ void ClientConn::pump() {
       } else {
         relay_.remove_copy(m);
       }
-      pending_bytes_ -= size_of(m);
+      pending_bytes_ -= store::data_size(m);
       it = pending_.erase(it);
       continue;
     }
-    QueueKey key{m.resource_url, m.identity_url, m.identity_targeted};
+    const QueueKey key = queue_key(m);
     if (blocked.count(key)) {
       ++it;
       continue;
@@ -569,8 +568,8 @@ void ClientConn::pump() {
       ++it;
       continue;
     }
-    inflight_bytes_ += size_of(m);
-    pending_bytes_ -= size_of(m);
+    inflight_bytes_ += store::data_size(m);
+    pending_bytes_ -= store::data_size(m);
     delivery_[sit->second].last_used = now;
     inflight_.emplace(m.id, std::move(*it));
     it = pending_.erase(it);
@@ -597,7 +596,7 @@ bool ClientConn::send_one(const store::StoredMessage& m, std::uint32_t sid) {
   (void)conn_.send_data(sid, m.data ? ByteView(*m.data) : ByteView(kEmpty));
   (void)conn_.end_message(sid, m.id);
   ++relay_.metrics().messages_out;
-  relay_.metrics().bytes_out += m.data ? m.data->size() : 0;
+  relay_.metrics().bytes_out += store::data_size(m);
   return true;
 }
 
@@ -641,9 +640,7 @@ void ClientConn::close_idle_sessions(engine::TimePoint now, engine::Duration idl
   // Copies still in the store (not loaded yet) may belong to any queue: nothing is idle.
   if (closed_ || !conn_.can_send() || !caught_up_ || loading_) return;
   auto busy = [&](const QueueKey& k) {
-    auto same = [&](const store::StoredMessage& m) {
-      return QueueKey{m.resource_url, m.identity_url, m.identity_targeted} == k;
-    };
+    auto same = [&](const store::StoredMessage& m) { return queue_key(m) == k; };
     return std::any_of(pending_.begin(), pending_.end(), same) ||
            std::any_of(inflight_.begin(), inflight_.end(), [&](auto& p) { return same(p.second); });
   };
@@ -661,11 +658,10 @@ void ClientConn::close_idle_sessions(engine::TimePoint now, engine::Duration idl
 void ClientConn::handle(engine::Acknowledged& ev) {
   auto it = inflight_.find(ev.cookie);
   if (it == inflight_.end()) return;
-  const QueueKey key{it->second.resource_url, it->second.identity_url,
-                     it->second.identity_targeted};
+  const QueueKey key = queue_key(it->second);
   if (auto s = session_of_.find(key); s != session_of_.end())
     delivery_[s->second].last_used = engine::Clock::now();
-  inflight_bytes_ -= it->second.data ? it->second.data->size() : 0;
+  inflight_bytes_ -= store::data_size(it->second);
   if (is_live(it->first)) {
     relay_.live_acked(it->first);  // the live recipient has it: the sender may be acknowledged
   } else {

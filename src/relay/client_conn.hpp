@@ -29,6 +29,9 @@ struct QueueKey {
   bool identity_targeted = false;
   auto operator<=>(const QueueKey&) const = default;
 };
+inline QueueKey queue_key(const store::StoredMessage& m) {
+  return {m.resource_url, m.identity_url, m.identity_targeted};
+}
 
 // Where an inbound message goes: one device, or (device_url empty) every device registered
 // for the identity (sstp.md §8.1, §10.2).

@@ -388,8 +388,7 @@ void Relay::route_here(RouteRequest r) {
   if (opt_.live_forwarding && !fanout && copies.size() == 1 && !copies[0].identity_targeted) {
     auto q = queues_.find(copies[0].target_device);
     auto c = connection_of(copies[0].target_device);
-    const bool to_self =
-        c && !c->weak_from_this().owner_before(r.from) && !r.from.owner_before(c->weak_from_this());
+    const bool to_self = c && c == r.from.lock();
     // The recipient's own limit (can_take_live) is published from its loop and may lag while
     // posts are on their way; this one, kept here, bounds the live bytes held per device.
     auto held = live_by_device_.find(copies[0].target_device);
@@ -399,21 +398,7 @@ void Relay::route_here(RouteRequest r) {
         c->can_take_live()) {
       store::StoredMessage m = std::move(copies[0]);
       m.id = next_live_id_++;
-      const std::uint64_t id = m.id;
-      LiveCopy& l = live_[id];
-      metrics_.live_bytes += size;
-      metrics_.live_bytes_peak =
-          std::max(metrics_.live_bytes_peak.load(), metrics_.live_bytes.load());
-      l.m = m;
-      l.to = c;
-      l.done = std::move(done);
-      auto& total = live_by_device_[m.target_device];
-      total.ids.insert(id);
-      total.bytes += size;
-      l.timer = std::make_unique<asio::steady_timer>(io_, opt_.live_timeout);
-      l.timer->async_wait([this, id](const std::error_code& ec) {
-        if (!ec) live_failed_here(id, false);
-      });
+      hold_live(m, c, std::move(done));
       c->post([m = std::move(m), from = r.from](ClientConn& cc) mutable {
         cc.deliver_live(std::move(m), std::move(from));
       });
@@ -440,7 +425,7 @@ void Relay::register_device(std::string identity_url, std::string device_url,
 
 void Relay::remove_copy(const store::StoredMessage& m) {
   // The completion runs on the main loop, after the delete is committed.
-  store_->remove({m.id}, [this, device = m.target_device, bytes = m.data ? m.data->size() : 0](
+  store_->remove({m.id}, [this, device = m.target_device, bytes = store::data_size(m)](
                              std::error_code ec, std::uint64_t n) {
     if (!ec && n) removed_here(device, bytes);
   });
@@ -449,22 +434,41 @@ void Relay::remove_copy(const store::StoredMessage& m) {
 void Relay::live_acked_here(std::uint64_t id) {
   auto it = live_.find(id);
   if (it == live_.end()) return;  // it fell back to the store already
-  forget_live(it->second.m, id);
-  auto done = std::move(it->second.done);
-  metrics_.live_bytes -=
-      std::min(metrics_.live_bytes.load(), it->second.m.data ? it->second.m.data->size() : 0);
-  live_.erase(it);
+  LiveCopy l = take_live(it);
   ++metrics_.live_acknowledged;
-  done(true, {});
+  l.done(true, {});
   maybe_finish();
 }
 
-void Relay::forget_live(const store::StoredMessage& m, std::uint64_t id) {
-  auto d = live_by_device_.find(m.target_device);
-  if (d == live_by_device_.end()) return;
-  d->second.ids.erase(id);
-  d->second.bytes -= std::min<std::uint64_t>(d->second.bytes, m.data ? m.data->size() : 0);
-  if (d->second.ids.empty()) live_by_device_.erase(d);
+void Relay::hold_live(const store::StoredMessage& m, const std::shared_ptr<ClientConn>& to,
+                      std::function<void(bool, std::vector<std::size_t>)> done) {
+  const std::uint64_t id = m.id, size = store::data_size(m);
+  LiveCopy& l = live_[id];
+  l.m = m;
+  l.to = to;
+  l.done = std::move(done);
+  l.timer = std::make_unique<asio::steady_timer>(io_, opt_.live_timeout);
+  l.timer->async_wait([this, id](const std::error_code& ec) {
+    if (!ec) live_failed_here(id, false);
+  });
+  auto& total = live_by_device_[m.target_device];
+  total.ids.insert(id);
+  total.bytes += size;
+  metrics_.live_bytes += size;
+  metrics_.live_bytes_peak = std::max(metrics_.live_bytes_peak.load(), metrics_.live_bytes.load());
+}
+
+Relay::LiveCopy Relay::take_live(std::map<std::uint64_t, LiveCopy>::iterator it) {
+  LiveCopy l = std::move(it->second);
+  const std::uint64_t size = store::data_size(l.m);
+  if (auto d = live_by_device_.find(l.m.target_device); d != live_by_device_.end()) {
+    d->second.ids.erase(it->first);
+    d->second.bytes -= std::min(d->second.bytes, size);
+    if (d->second.ids.empty()) live_by_device_.erase(d);
+  }
+  metrics_.live_bytes -= std::min(metrics_.live_bytes.load(), size);
+  live_.erase(it);
+  return l;
 }
 
 // Order (sstp.md §9.5): a copy that falls back to the store must not be overtaken by later
@@ -481,14 +485,11 @@ void Relay::store_live_from(const std::string& device, std::uint64_t first, bool
                             const store::StoredMessage* same_session_as) {
   auto d = live_by_device_.find(device);
   if (d == live_by_device_.end()) return;
-  auto key = [](const store::StoredMessage& m) {
-    return QueueKey{m.resource_url, m.identity_url, m.identity_targeted};
-  };
   std::vector<std::uint64_t> ids;
   for (auto it = d->second.ids.lower_bound(first); it != d->second.ids.end(); ++it) {
     auto l = live_.find(*it);
     if (l == live_.end()) continue;
-    if (same_session_as && key(l->second.m) != key(*same_session_as)) continue;
+    if (same_session_as && queue_key(l->second.m) != queue_key(*same_session_as)) continue;
     ids.push_back(*it);
   }
   for (std::uint64_t id : ids) fall_back(id, recipient_gone);
@@ -497,16 +498,12 @@ void Relay::store_live_from(const std::string& device, std::uint64_t first, bool
 void Relay::fall_back(std::uint64_t id, bool recipient_gone) {
   auto it = live_.find(id);
   if (it == live_.end()) return;
-  forget_live(it->second.m, id);
-  auto to = it->second.to.lock();
-  store::StoredMessage m = std::move(it->second.m);
-  auto done = std::move(it->second.done);
-  live_.erase(it);
-  metrics_.live_bytes -=
-      std::min<std::uint64_t>(metrics_.live_bytes.load(), m.data ? m.data->size() : 0);
+  LiveCopy l = take_live(it);
+  store::StoredMessage& m = l.m;
+  auto& done = l.done;
   // Not sent yet: taken back so it goes out once, from the store. Sent: it may still arrive and
   // be acknowledged; the stored copy then repeats it and the receiver drops it by its id (§9.5).
-  if (to) to->post([id](ClientConn& cc) { cc.drop_unsent_live(id); });
+  if (auto to = l.to.lock()) to->post([id](ClientConn& cc) { cc.drop_unsent_live(id); });
   if ((m.header.flags & flag::DoNotDeliverIfOffline) && recipient_gone)
     return done(true, {});  // §10.5: discarded when its target's connection ends
   m.id = 0;
@@ -519,7 +516,7 @@ void Relay::store_copies(std::vector<store::StoredMessage> copies,
                          std::vector<std::size_t> over_quota,
                          std::function<void(bool, std::vector<std::size_t>)> done) {
   for (const auto& m : copies) {
-    const std::uint64_t size = m.data ? m.data->size() : 0;
+    const std::uint64_t size = store::data_size(m);
     auto& q = queues_[m.target_device];
     q.messages += 1;
     q.bytes += size;
@@ -533,7 +530,7 @@ void Relay::store_copies(std::vector<store::StoredMessage> copies,
     --appends_in_flight_;
     if (ec) {
       spdlog::error("store: cannot write a message ({} copies): {}", written.size(), ec.message());
-      for (const auto& m : written) removed_here(m.target_device, m.data ? m.data->size() : 0);
+      for (const auto& m : written) removed_here(m.target_device, store::data_size(m));
       done(false, {});
       maybe_finish();
       return;

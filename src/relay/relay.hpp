@@ -112,7 +112,6 @@ class Relay {
   void store_live_from(const std::string& device, std::uint64_t first, bool recipient_gone,
                        const store::StoredMessage* same_session_as);
   void fall_back(std::uint64_t id, bool recipient_gone);  // one live copy to the store
-  void forget_live(const store::StoredMessage& m, std::uint64_t id);
   void register_here(const std::string& identity_url, const std::string& device_url,
                      std::function<void(sstp::AttachResponseId)> done);
   void removed_here(const std::string& device, std::uint64_t bytes);
@@ -126,6 +125,11 @@ class Relay {
     std::unique_ptr<asio::steady_timer> timer;
   };
   std::map<std::uint64_t, LiveCopy> live_;
+  // Puts a live copy (m.id set) in live_ and its totals (per device, and the metric), with its
+  // live_timeout timer; take_live() takes it out of all of them.
+  void hold_live(const store::StoredMessage& m, const std::shared_ptr<ClientConn>& to,
+                 std::function<void(bool, std::vector<std::size_t>)> done);
+  LiveCopy take_live(std::map<std::uint64_t, LiveCopy>::iterator it);
   struct LiveTotal {
     std::set<std::uint64_t> ids;  // in live_
     std::uint64_t bytes = 0;

@@ -62,6 +62,9 @@ struct StoredMessage {
   std::shared_ptr<const Bytes> data;  // shared, so live deliveries need no copy
 };
 
+// Bytes of a copy's data (none when it has no data).
+inline std::uint64_t data_size(const StoredMessage& m) { return m.data ? m.data->size() : 0; }
+
 // The queue (target_device) of an identity's messages while no device is registered for it
 // (sstp.md §10.2). A space never occurs in a valid URL (§3.3), so it cannot name a device.
 inline std::string pending_queue(const std::string& identity_url) {
